@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", validation_alias="ZHANGFANG_TIMEZONE")
     company_name: str = Field(default="上海账房示范贸易有限公司", validation_alias="ZHANGFANG_COMPANY_NAME")
     company_tax_id: str = Field(default="91310000MA1FL8XQ37", validation_alias="ZHANGFANG_COMPANY_TAX_ID")
-    approval_threshold: Decimal = Field(default=Decimal("50000.00"), validation_alias="ZHANGFANG_APPROVAL_THRESHOLD")
+    approval_threshold: Decimal = Field(
+        default=Decimal("50000.00"), validation_alias="ZHANGFANG_APPROVAL_THRESHOLD"
+    )
     allow_negative_stock: bool = Field(default=False, validation_alias="ZHANGFANG_ALLOW_NEGATIVE_STOCK")
     language: str = Field(default="zh", validation_alias="ZHANGFANG_LANGUAGE")
     storage_dir: Path = Field(default=ROOT / "data" / "files", validation_alias="ZHANGFANG_STORAGE_DIR")

@@ -46,6 +46,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def transaction(engine: Engine) -> Iterator[Session]:
     """One business action: commit on success, roll back everything on any error."""
     with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite":
+            # Take the write lock now: a deferred transaction that reads and then
+            # writes fails with "database is locked" if another writer got there first.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield session
             session.commit()

@@ -7,8 +7,6 @@ support knowledge base links an article per code. Codes never change meaning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # code -> (Chinese explanation template, English template, what to do next)
 CODES: dict[str, tuple[str, str, str]] = {
     "UNBALANCED": (
@@ -20,7 +18,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "BAD_LINE": (
         "第 {line} 行分录无效：{why}",
         "Line {line} is invalid: {why}",
-        "每行只能填借方或贷方之一，金额为正数（冲销用红字凭证）。",
+        "每行只能填借方或贷方之一，金额不能为零（负数表示红字）。",
     ),
     "UNKNOWN_ACCOUNT": (
         "科目 {code} 不存在",
@@ -69,7 +67,11 @@ CODES: dict[str, tuple[str, str, str]] = {
         "Not enough stock: {product} at {warehouse} has {on_hand}, needs {quantity}",
         "先办理入库（采购发票或盘点调整），或换一个仓库出库。",
     ),
-    "INVALID_AMOUNT": ("金额无效：{value}", "Invalid amount: {value}", "请输入正数金额，例如 5000 或 5,000.00。"),
+    "INVALID_AMOUNT": (
+        "金额无效：{value}",
+        "Invalid amount: {value}",
+        "请输入正数金额，例如 5000 或 5,000.00。",
+    ),
     "INVALID_INPUT": ("{why}", "{why}", "检查输入后重试。"),
     "PERMISSION_DENIED": (
         "没有权限：{action} 需要 {roles} 角色",
@@ -104,14 +106,10 @@ CODES: dict[str, tuple[str, str, str]] = {
 }
 
 
-@dataclass
 class ErpError(Exception):
     """A refusal: ``code`` is stable, ``params`` fill the templates."""
 
-    code: str
-    params: dict
-
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         if code not in CODES:
             raise KeyError(f"unknown error code {code}")
         self.code = code

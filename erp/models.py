@@ -25,7 +25,7 @@ def _qty(**kw: object) -> object:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC)
 
 
 # --- chart of accounts -------------------------------------------------------
@@ -232,7 +232,9 @@ class Voucher(SQLModel, table=True):
     summary: str = Field(default="", max_length=128)
     status: str = Field(default="draft", max_length=8, index=True)
     total: Decimal = _money()
-    source_type: str | None = Field(default=None, max_length=16)  # invoice, receipt, payment, adjust, reversal
+    source_type: str | None = Field(
+        default=None, max_length=16
+    )  # invoice, receipt, payment, adjust, reversal
     source_id: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
     created_by: int | None = Field(default=None, foreign_key="staff.id")

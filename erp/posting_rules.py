@@ -102,9 +102,7 @@ class RuleChoice:
     note: str | None
 
 
-def choose(
-    rules: list[PostingRule], *, direction: str, invoice_type: str, category: str
-) -> RuleChoice:
+def choose(rules: list[PostingRule], *, direction: str, invoice_type: str, category: str) -> RuleChoice:
     """Pure: the rule for one line. ``vat_deductible`` resolves the invoice type default."""
     best: PostingRule | None = None
     best_key: tuple[int, int, int] | None = None

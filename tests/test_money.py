@@ -69,7 +69,10 @@ def test_words_mismatch_is_detected():
     assert not words_match("伍佰陆拾伍圆整", Decimal("566.00"))
 
 
-@given(st.decimals(min_value=0, max_value=10**9, places=2), st.lists(st.integers(1, 1000), min_size=1, max_size=8))
+@given(
+    st.decimals(min_value=0, max_value=10**9, places=2),
+    st.lists(st.integers(1, 1000), min_size=1, max_size=8),
+)
 def test_split_evenly_sums_exactly(total, weights):
     parts = split_evenly(total, [Decimal(w) for w in weights])
     assert sum(parts) == q2(total)
