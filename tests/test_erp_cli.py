@@ -1,0 +1,78 @@
+"""The ERP command line on a real database file: JSON shapes and refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import main
+from erp.book import open_book
+from erp.config import Settings, get_settings
+from erp.db import transaction
+from erp.invoices import book_invoice
+from tests.factories import OUR_NAME, OUR_TAX_ID, line, parsed_invoice
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("ZHANGFANG_COMPANY_TAX_ID", OUR_TAX_ID)
+    monkeypatch.setenv("ZHANGFANG_COMPANY_NAME", OUR_NAME)
+    get_settings.cache_clear()
+    settings = Settings(_env_file=None)
+    engine = open_book(settings)
+    yield engine, settings
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_stock_and_voucher_json(book, capsys):
+    engine, settings = book
+    with transaction(engine) as s:
+        r = book_invoice(
+            s, parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100")]), settings
+        )
+        number = r.voucher.number
+    code, out, _ = run(capsys, "stock", "电阻器", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["matches"][0]["on_hand"] == "100.0000"
+    assert data["matches"][0]["levels"][0]["warehouse"] == "主仓库"
+    code, out, _ = run(capsys, "voucher", "show", number, "--json")
+    v = json.loads(out)
+    assert v["status"] == "posted"
+    assert [(ln["account_code"], ln["debit"], ln["credit"]) for ln in v["lines"]] == [
+        ("1405", "500.00", "0.00"),
+        ("22210101", "65.00", "0.00"),
+        ("2202", "0.00", "565.00"),
+    ]
+    code, out, _ = run(capsys, "trial-balance", "--period", "2024-05", "--json")
+    tb = json.loads(out)
+    assert tb["balanced"] is True
+    assert tb["totals"]["debit"] == tb["totals"]["credit"] == "565.00"
+    code, out, _ = run(capsys, "ap", "华为", "--json", "--as-of", "2024-07-20")
+    ap = json.loads(out)
+    assert ap["balance"] == "565.00"
+    assert ap["open_items"][0]["days_overdue"] == 41  # due 2024-06-09
+
+
+def test_unknown_product_and_voucher_are_clear(book, capsys):
+    code, out, _ = run(capsys, "stock", "不存在的商品XYZ")
+    assert code == 1 and "没有找到" in out
+    code, _, err = run(capsys, "voucher", "show", "记-209901-0001")
+    assert code == 1 and "NOT_FOUND" in err and "找不到凭证" in err
+
+
+def test_staff_add_refuses_bad_role(book, capsys):
+    with pytest.raises(SystemExit):
+        main.main(["staff", "add", "5", "--role", "boss", "--name", "x"])
+    code, out, _ = run(capsys, "staff", "add", "5", "--role", "sales", "--name", "小李")
+    assert code == 0 and "小李" in out
