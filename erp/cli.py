@@ -478,6 +478,86 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+@_fails
+def cmd_party_add(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.parties import create_party
+
+    with transaction(_engine()) as session:
+        p = create_party(
+            session,
+            name=args.name,
+            kind=args.kind,
+            tax_id=args.tax_id,
+            short_name=args.short_name,
+            aliases=args.aliases,
+            province=args.province,
+            city=args.city,
+            credit_days=args.credit_days,
+        )
+    print(f"已添加往来单位 {p.name}（{p.kind}，信用期 {p.credit_days} 天）")
+    return 0
+
+
+@_fails
+def cmd_product_add(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.products import create_product
+
+    with transaction(_engine()) as session:
+        p = create_product(
+            session,
+            sku=args.sku,
+            name=args.name,
+            spec=args.spec,
+            unit=args.unit,
+            category=args.category,
+            tax_rate=args.tax_rate,
+            min_stock=args.min_stock,
+            colour=args.colour,
+            size=args.size,
+            aliases=args.aliases,
+        )
+    print(f"已添加商品 {p.sku} {p.name}")
+    return 0
+
+
+@_fails
+def cmd_stock_adjust(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.models import Product, Warehouse
+    from erp.stock import adjust_stock, default_warehouse
+
+    s = _settings()
+    with transaction(_engine()) as session:
+        product = session.exec(select(Product).where(Product.sku == args.sku.upper())).first()
+        if product is None:
+            raise ErpError("NOT_FOUND", what="商品", key=args.sku)
+        wh = (
+            session.exec(select(Warehouse).where(Warehouse.code == args.warehouse)).first()
+            if args.warehouse
+            else default_warehouse(session)
+        )
+        if wh is None:
+            raise ErpError("NOT_FOUND", what="仓库", key=args.warehouse)
+        result, voucher = adjust_stock(
+            session,
+            product=product,
+            warehouse_id=wh.id,
+            counted=args.counted,
+            date=_today(s),
+            settings=s,
+            reason=args.reason,
+        )
+    change = "无差异" if result.difference == 0 else f"差异 {result.difference.normalize():+f}"
+    print(
+        f"{product.sku} {product.name} 账面 {result.book.normalize():f} → 实盘 {result.counted.normalize():f}，{change}"
+    )
+    if voucher is not None:
+        print(f"已生成凭证 {voucher.number}，金额 ¥{fmt(result.amount)}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="数据库：upgrade 应用迁移")
     p.add_argument("action", choices=["upgrade"])
@@ -536,6 +616,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     pls = ss.add_parser("list")
     pls.add_argument("--json", action="store_true")
     pls.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("party", help="往来单位：party add NAME --kind customer --tax-id ...")
+    ps = p.add_subparsers(dest="action", required=True)
+    pa = ps.add_parser("add")
+    pa.add_argument("name")
+    pa.add_argument("--kind", choices=["customer", "supplier", "both"], default="customer")
+    pa.add_argument("--tax-id")
+    pa.add_argument("--short-name")
+    pa.add_argument("--aliases", help="别名，逗号分隔")
+    pa.add_argument("--province")
+    pa.add_argument("--city")
+    pa.add_argument("--credit-days", type=int, default=30)
+    pa.set_defaults(func=cmd_party_add)
+
+    p = sub.add_parser("product", help="商品：product add SKU NAME --spec ... --min-stock 10")
+    ps = p.add_subparsers(dest="action", required=True)
+    pa = ps.add_parser("add")
+    pa.add_argument("sku")
+    pa.add_argument("name")
+    pa.add_argument("--spec")
+    pa.add_argument("--unit", default="个")
+    pa.add_argument("--category")
+    pa.add_argument("--tax-rate", default="0.13")
+    pa.add_argument("--min-stock", default="0")
+    pa.add_argument("--colour")
+    pa.add_argument("--size")
+    pa.add_argument("--aliases")
+    pa.set_defaults(func=cmd_product_add)
+
+    p = sub.add_parser("stock-adjust", help="盘点调整：stock-adjust A001 --counted 95 --reason 月末盘点")
+    p.add_argument("sku")
+    p.add_argument("--counted", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--warehouse", help="仓库编码（默认主仓库）")
+    p.set_defaults(func=cmd_stock_adjust)
 
     p = sub.add_parser("period", help="结账：period close 2024-05 / period reopen 2024-05")
     p.add_argument("action", choices=["close", "reopen"])

@@ -11,7 +11,7 @@ from erp.book import open_book
 from erp.config import Settings, get_settings
 from erp.db import transaction
 from erp.invoices import book_invoice
-from tests.factories import OUR_NAME, OUR_TAX_ID, line, parsed_invoice
+from tests.factories import OUR_NAME, OUR_TAX_ID, line, parsed_invoice, uscc
 
 
 @pytest.fixture
@@ -76,3 +76,20 @@ def test_staff_add_refuses_bad_role(book, capsys):
         main.main(["staff", "add", "5", "--role", "boss", "--name", "x"])
     code, out, _ = run(capsys, "staff", "add", "5", "--role", "sales", "--name", "小李")
     assert code == 0 and "小李" in out
+
+
+def test_master_data_and_count_from_cli(book, capsys):
+    code, out, _ = run(capsys, "party", "add", "华为技术有限公司", "--tax-id", uscc(7), "--aliases", "华为")
+    assert code == 0 and "已添加往来单位 华为技术有限公司" in out
+    code, out, _ = run(capsys, "ar", "华为", "--json")
+    assert json.loads(out)["party"]["name"] == "华为技术有限公司"
+    code, _, err = run(capsys, "party", "add", "坏税号", "--tax-id", "91310000MA1FL8XQ30")
+    assert code == 1 and "INVALID_TAX_ID" in err
+    code, out, _ = run(capsys, "product", "add", "A001", "电阻器", "--spec", "RC-0805", "--min-stock", "10")
+    assert code == 0
+    code, out, _ = run(capsys, "stock-adjust", "A001", "--counted", "12", "--reason", "期初盘点")
+    assert code == 0 and "差异 +12" in out
+    code, out, _ = run(capsys, "stock", "--low", "--json")
+    assert json.loads(out)["below_minimum"] == []
+    code, _, err = run(capsys, "stock-adjust", "ZZZ", "--counted", "1", "--reason", "x")
+    assert code == 1 and "找不到商品" in err
