@@ -181,6 +181,7 @@ def read(data: bytes, limits: Limits):  # type: ignore[no-untyped-def]
             name = el.tag.replace(NS, "")
             if name in TAG_FACTS:
                 refs = [all_ids.get((r.text or "").strip(), "") for r in el.iter(f"{NS}ObjectRef")]
+                refs = list(dict.fromkeys(refs))  # a field repeated on every page is one value
                 value = re.sub(r"[¥￥\s]", "", "".join(refs))
                 if value:
                     facts.setdefault(TAG_FACTS[name], value)
