@@ -558,6 +558,59 @@ def cmd_stock_adjust(args: argparse.Namespace) -> int:
     return 0
 
 
+@_fails
+def cmd_margin(args: argparse.Namespace) -> int:
+    from erp.reports import gross_margin
+
+    start = dt.date.fromisoformat(args.start) if args.start else None
+    end = dt.date.fromisoformat(args.end) if args.end else None
+    with Session(_engine()) as session:
+        rows = gross_margin(session, start=start, end=end)
+    data = [
+        {
+            "sku": r.product.sku,
+            "name": r.product.name,
+            "quantity": str(r.quantity),
+            "revenue": to_str2(r.revenue),
+            "cost": to_str2(r.cost),
+            "margin": to_str2(r.margin),
+            "margin_rate": str(r.margin_rate) if r.margin_rate is not None else None,
+        }
+        for r in rows[: args.limit]
+    ]
+    if args.json:
+        _print_json({"start": args.start, "end": args.end, "products": data})
+        return 0
+    print("销售毛利（按商品）：")
+    for r in data:
+        rate = f"{r['margin_rate']}%" if r["margin_rate"] else "-"
+        print(
+            f"  {r['sku']:<8} {r['name']:<16} 收入 {fmt(Decimal(r['revenue'])):>12} 成本 {fmt(Decimal(r['cost'])):>12} 毛利 {fmt(Decimal(r['margin'])):>12} {rate:>7}"
+        )
+    return 0
+
+
+@_fails
+def cmd_balance(args: argparse.Namespace) -> int:
+    from erp.chart import full_name
+    from erp.models import Account
+    from erp.reports import balance
+
+    with Session(_engine()) as session:
+        acc = session.get(Account, args.account)
+        if acc is None:
+            raise ErpError("UNKNOWN_ACCOUNT", code=args.account)
+        until = dt.date.fromisoformat(args.until) if args.until else None
+        value = balance(session, acc.code, until=until)
+        name = full_name(session, acc.code)
+    side = "借" if value >= 0 else "贷"
+    if args.json:
+        _print_json({"account": acc.code, "name": name, "balance": to_str2(value), "until": args.until})
+    else:
+        print(f"{acc.code} {name} 余额：{side} ¥{fmt(abs(value))}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="数据库：upgrade 应用迁移")
     p.add_argument("action", choices=["upgrade"])
@@ -616,6 +669,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     pls = ss.add_parser("list")
     pls.add_argument("--json", action="store_true")
     pls.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("margin", help="销售毛利（按商品）")
+    p.add_argument("--start", help="YYYY-MM-DD")
+    p.add_argument("--end", help="YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_margin)
+
+    p = sub.add_parser("balance", help="科目余额：balance 1002（含下级科目，借方为正）")
+    p.add_argument("account")
+    p.add_argument("--until", help="截至日期 YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_balance)
 
     p = sub.add_parser("party", help="往来单位：party add NAME --kind customer --tax-id ...")
     ps = p.add_subparsers(dest="action", required=True)

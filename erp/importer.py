@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from erp.config import Settings
 from erp.db import reading, transaction
 from erp.errors import ErpError
+from erp.files import store_file
 from erp.invoices import confirm_invoice, draft_from_invoice, find_duplicate, save_draft
 from erp.models import Voucher
 
@@ -330,7 +331,8 @@ def book_one(
             if draft.duplicate_of:
                 out.status, out.reason, out.voucher = "duplicate", "重复发票", draft.duplicate_of
                 return out
-            invoice = save_draft(session, draft, actor_id=actor_id, file_sha256=sha)
+            _, stored = store_file(settings, item.data, Path(item.source.rsplit("!", 1)[-1]).suffix)
+            invoice = save_draft(session, draft, actor_id=actor_id, file_sha256=sha, file_path=str(stored))
             out.invoice_id = invoice.id
             out.warnings = list(dict.fromkeys(draft.warnings))
             out.voucher = _number(session, invoice.voucher_id)

@@ -93,3 +93,29 @@ def test_master_data_and_count_from_cli(book, capsys):
     assert json.loads(out)["below_minimum"] == []
     code, _, err = run(capsys, "stock-adjust", "ZZZ", "--counted", "1", "--reason", "x")
     assert code == 1 and "找不到商品" in err
+
+
+def test_margin_and_balance(book, capsys):
+    engine, settings = book
+    with transaction(engine) as s:
+        book_invoice(s, parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100")]), settings)
+        book_invoice(
+            s,
+            parsed_invoice(direction="sales", number="24312000000000000777", other_name="客户乙", other_tax_id=uscc(9),
+                           lines=[line("*电子元件*电阻器", "300.00", quantity="40")]),
+            settings,
+        )  # fmt: skip
+    code, out, _ = run(capsys, "margin", "--json")
+    row = json.loads(out)["products"][0]
+    assert (row["revenue"], row["cost"], row["margin"], row["margin_rate"]) == (
+        "300.00",
+        "200.00",
+        "100.00",
+        "33.3",
+    )
+    code, out, _ = run(capsys, "balance", "1405", "--json")
+    assert json.loads(out)["balance"] == "300.00"
+    code, out, _ = run(capsys, "balance", "2221")
+    assert "应交税费" in out and "借 ¥26.00" in out  # input VAT 65 > output VAT 39: 留抵
+    code, _, err = run(capsys, "balance", "9999")
+    assert code == 1 and "UNKNOWN_ACCOUNT" in err
