@@ -358,6 +358,75 @@ def cmd_voucher(args: argparse.Namespace) -> int:
 
 
 @_fails
+def cmd_voucher_change(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.invoices import approve_invoice, void_invoice
+    from erp.models import Invoice, Settlement
+    from erp.receivables import void_settlement
+    from erp.vouchers import approve_voucher, get_voucher, post_voucher, void_voucher
+
+    s = _settings()
+    with transaction(_engine()) as session:
+        v = get_voucher(session, args.number)
+        invoice = session.get(Invoice, v.source_id) if v.source_type == "invoice" else None
+        if args.action == "void":
+            # void the business document too, so stock and open items follow the ledger
+            if invoice is not None:
+                reversal = void_invoice(session, invoice.id, s, actor_id=None, reason=args.reason)
+            elif v.source_type in ("receipt", "payment"):
+                void_settlement(session, session.get(Settlement, v.source_id), None, reason=args.reason)
+                reversal = session.get(type(v), v.reversed_by_id) if v.reversed_by_id else None
+            else:
+                reversal = void_voucher(session, v, None, reason=args.reason)
+            print(f"凭证 {v.number} 已作废" + (f"，冲销凭证 {reversal.number}" if reversal else ""))
+            return 0
+        if args.action == "approve":
+            if invoice is not None:
+                result = approve_invoice(session, invoice.id, s, manager_id=None)
+                print(f"凭证 {v.number} 已审批并入账" if result.outcome != "needs_approval" else "")
+            else:
+                approve_voucher(session, v, None)
+                post_voucher(session, v, s, None)
+                print(f"凭证 {v.number} 已审批并入账")
+            return 0
+    return 2
+
+
+@_fails
+def cmd_settle(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.parties import find_parties
+    from erp.receivables import settle
+
+    s = _settings()
+    side = "receivable" if args.command == "receive" else "payable"
+    kind = "customer" if side == "receivable" else "supplier"
+    date = dt.date.fromisoformat(args.date) if args.date else _today(s)
+    with transaction(_engine()) as session:
+        matches = find_parties(session, args.party, kind=kind)
+        if not matches:
+            raise ErpError("NOT_FOUND", what="客户" if side == "receivable" else "供应商", key=args.party)
+        if len(matches) > 1 and matches[0].score == matches[1].score:
+            names = "、".join(m.item.name for m in matches[:3])
+            raise ErpError("INVALID_INPUT", why=f"「{args.party}」对应多个单位：{names}，请写全称")
+        party = matches[0].item
+        st = settle(
+            session, party=party, amount=args.amount, date=date, settings=s, side=side, reference=args.ref
+        )
+        from erp.models import Voucher
+
+        number = session.get(Voucher, st.voucher_id).number
+    word = "收到" if side == "receivable" else "支付"
+    extra = (
+        f"，其中 ¥{fmt(st.unallocated)} 记为{'预收' if side == 'receivable' else '预付'}账款"
+        if st.unallocated
+        else ""
+    )
+    print(f"已登记{word} {party.name} ¥{fmt(st.amount)}，凭证 {number}{extra}")
+    return 0
+
+
+@_fails
 def cmd_trial_balance(args: argparse.Namespace) -> int:
     from erp.reports import TBRow, trial_balance
 
@@ -648,6 +717,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     ps.add_argument("number", help="凭证号，如 记-202405-0001 或 202405-1")
     ps.add_argument("--json", action="store_true")
     ps.set_defaults(func=cmd_voucher)
+
+    pv = vs.add_parser("void", help="作废（已记账的生成红字冲销凭证）")
+    pv.add_argument("number")
+    pv.add_argument("--reason", required=True)
+    pv.set_defaults(func=cmd_voucher_change)
+    pa = vs.add_parser("approve", help="经理审批并入账")
+    pa.add_argument("number")
+    pa.set_defaults(func=cmd_voucher_change)
+
+    for name, help_text in (("receive", "登记收款：receive 华为 5000"), ("pay", "登记付款：pay 供应商 3000")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("party")
+        p.add_argument("amount")
+        p.add_argument("--date", help="YYYY-MM-DD（默认今天）")
+        p.add_argument("--ref", help="银行流水号等")
+        p.set_defaults(func=cmd_settle)
 
     p = sub.add_parser("trial-balance", help="试算平衡表")
     p.add_argument("--period", help="YYYY-MM（默认本月）")

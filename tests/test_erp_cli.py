@@ -119,3 +119,37 @@ def test_margin_and_balance(book, capsys):
     assert "应交税费" in out and "借 ¥26.00" in out  # input VAT 65 > output VAT 39: 留抵
     code, _, err = run(capsys, "balance", "9999")
     assert code == 1 and "UNKNOWN_ACCOUNT" in err
+
+
+def test_receive_and_void_from_cli(book, capsys):
+    engine, settings = book
+    with transaction(engine) as s:
+        book_invoice(s, parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100")]), settings)
+        r = book_invoice(
+            s,
+            parsed_invoice(direction="sales", number="24312000000000000888", other_name="北京小米科技有限责任公司",
+                           other_tax_id=uscc(11), lines=[line("*电子元件*电阻器", "300.00", quantity="40")]),
+            settings,
+        )  # fmt: skip
+        sale_voucher = r.voucher.number
+    code, out, _ = run(capsys, "receive", "小米", "400", "--date", "2024-06-01")
+    assert code == 0 and "¥400.00" in out and "预收" in out  # 339 open, 61 in advance
+    code, out, _ = run(capsys, "ar", "小米", "--json")
+    assert json.loads(out)["balance"] == "0.00"
+    code, _, err = run(capsys, "receive", "不存在的客户", "10")
+    assert code == 1 and "找不到客户" in err
+    code, _, err = run(capsys, "receive", "小米", "abc")
+    assert code == 1 and "INVALID_AMOUNT" in err
+    # a sale that has been paid cannot simply be voided
+    code, _, err = run(capsys, "voucher", "void", sale_voucher, "--reason", "录错")
+    assert code == 1 and "收付款" in err
+    code, out, _ = run(capsys, "voucher", "list", "--json")
+    receipt = [v for v in json.loads(out)["vouchers"] if "收到" in v["summary"]][0]["number"]
+    code, out, _ = run(capsys, "voucher", "void", receipt, "--reason", "重复登记")
+    assert code == 0 and "冲销凭证" in out
+    code, out, _ = run(capsys, "voucher", "void", sale_voucher, "--reason", "录错")
+    assert code == 0
+    code, out, _ = run(capsys, "trial-balance", "--period", "2024-05", "--json")
+    assert json.loads(out)["balanced"]
+    code, out, _ = run(capsys, "stock", "电阻器", "--json")
+    assert json.loads(out)["matches"][0]["on_hand"] == "100.0000"  # the sale's 40 came back
