@@ -24,7 +24,9 @@ from bot.knowledge.articles import Article, ArticleError, load_dir, parse_articl
 from bot.knowledge.search import Hit, Index, SearchParams
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
-DEFAULT_TOKENIZER = "char"  # measured better than jieba on the eval set: see bench/knowledge.py
+DEFAULT_TOKENIZER = "char"
+_COMMAND = re.compile(r"/[a-z]+")
+_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")  # measured better than jieba on the eval set: see bench/knowledge.py
 
 __all__ = [
     "ARTICLES_DIR",
@@ -79,9 +81,13 @@ class KnowledgeBase:
         self.articles = articles
         self._by_slug = {a.slug: a for a in articles}
         self._by_code: dict[str, Article] = {}
+        self._by_command: dict[str, Article] = {}
         for art in articles:
             for code in art.codes:
                 self._by_code.setdefault(code, art)
+            for kw in art.keywords:
+                if _COMMAND.fullmatch(kw):
+                    self._by_command.setdefault(kw[1:].lower(), art)
         self.index = Index(articles, self.tokenizer, self.params)
 
     # --- lookups ---------------------------------------------------------------
@@ -105,8 +111,18 @@ class KnowledgeBase:
         """Ranked hits, best first, *without* the confidence threshold."""
         return self.index.search(question, k)
 
+    def command_article(self, question: str) -> Article | None:
+        """The article of a bot command the question names ("/stock 怎么用", "lowstock")."""
+        found = {self._by_command[w] for w in _WORD.findall(question.lower()) if w in self._by_command}
+        return found.pop() if len(found) == 1 else None
+
     def answer(self, question: str, n_others: int = 2) -> Answer:
         hits = self.index.search(question, k=1 + n_others)
+        command = self.command_article(question)
+        if command is not None:
+            # A named command is unambiguous; bag-of-words would favour the command list.
+            others = [h.article for h in hits if h.article != command][:n_others]
+            return Answer(command, others, True, hits)
         if not hits or not self.index.is_confident(hits[0]):
             return Answer(None, [], False, hits)
         # Related articles are offered only when they also match the question reasonably.

@@ -1,11 +1,16 @@
 """BM25F over three fields (title, keywords, body) with a no-guess threshold.
 
-Term frequency is combined across fields before saturation (BM25F): a word in
-the title counts ``weights['title']`` times a word in the body, each field
-normalised by its own average length. A hit is *confident* only when both the
-score is high enough and the matched terms cover enough of the question's
-information (idf-weighted share of its terms found in the article): a long
-question that shares one common word with an article is not an answer.
+Ranking: term frequency is combined across fields before saturation (BM25F): a
+word in the title counts ``weights[0]`` times a word in the body, each field
+normalised by its own average length.
+
+Confidence, two conditions, both needed:
+- *coverage*: the idf-weighted share of the question's characters (or words)
+  that the article contains: a question that is mostly about something else
+  is not answered;
+- *specific*: the evidence from matched multi-character terms, each weighted by
+  its idf and by how rare it is in general Chinese (background.py): sharing
+  今天 or 手机 with an article says little, sharing 红字 or 盘点 says a lot.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.knowledge.articles import Article
+from bot.knowledge.background import background_freq
 from bot.knowledge.tokenize import TOKENIZERS
 
 FIELDS = ("title", "keywords", "body")
@@ -28,8 +34,9 @@ class SearchParams:
     weights: tuple[float, float, float] = (3.0, 3.0, 1.0)  # title, keywords, body
     b: tuple[float, float, float] = (0.3, 0.3, 0.75)
     k1: float = 1.2
-    min_score: float = 4.0
-    min_coverage: float = 0.45
+    min_specific: float = 2.0
+    min_coverage: float = 0.25
+    background_power: float = 0.15  # term weight factor (1 + general frequency) ** -power
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Hit:
     article: Article
     score: float
     coverage: float = 0.0
+    specific: float = 0.0
 
 
 @dataclass
@@ -54,7 +62,8 @@ class Index:
         self, articles: Sequence[Article], tokenizer: str = "char", params: SearchParams | None = None
     ) -> None:
         self.tokenizer_name = tokenizer
-        self.tokenize: Callable[[str], list[str]] = TOKENIZERS[tokenizer]
+        self.tokenize: Callable[[str], list[str]]
+        self.tokenize, self.is_unit = TOKENIZERS[tokenizer]
         self.params = params or SearchParams()
         self.docs: list[_Doc] = []
         df: Counter[str] = Counter()
@@ -70,6 +79,12 @@ class Index:
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         # A term no article has is as informative as the rarest term there is.
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        bg = background_freq(self.idf)
+        self.specific_weight = {
+            t: idf * (1 + bg.get(t, 0)) ** -self.params.background_power
+            for t, idf in self.idf.items()
+            if len(t) > 1 and not t.isascii()
+        }
 
     def search(self, question: str, k: int = 3) -> list[Hit]:
         """Best ``k`` articles with any score > 0, best first (not thresholded)."""
@@ -78,14 +93,15 @@ class Index:
         return hits[:k]
 
     def is_confident(self, hit: Hit) -> bool:
-        return hit.score >= self.params.min_score and hit.coverage >= self.params.min_coverage
+        return hit.specific >= self.params.min_specific and hit.coverage >= self.params.min_coverage
 
     def _score_all(self, question: str) -> list[Hit]:
         p = self.params
         q_terms = set(self.tokenize(question))
         if not q_terms:
             return []
-        q_info = sum(self.idf.get(t, self.unknown_idf) for t in q_terms)
+        units = {t for t in q_terms if self.is_unit(t)} or q_terms
+        q_info = sum(self.idf.get(t, self.unknown_idf) for t in units)
         hits: list[Hit] = []
         for doc in self.docs:
             matched = q_terms & doc.terms
@@ -100,6 +116,7 @@ class Index:
                         norm = 1 - p.b[i] + p.b[i] * doc.lengths[i] / self.avg_len[i]
                         tf += p.weights[i] * f / norm
                 score += self.idf[t] * tf / (p.k1 + tf)
-            coverage = sum(self.idf[t] for t in matched) / q_info
-            hits.append(Hit(doc.article, score, coverage))
+            coverage = sum(self.idf[t] for t in matched & units) / q_info
+            specific = sum(self.specific_weight.get(t, 0.0) for t in matched)
+            hits.append(Hit(doc.article, score, coverage, specific))
         return hits
