@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, SearchParams
 from bot.knowledge.articles import Article
+from bot.knowledge.search import is_confident
 from bot.knowledge.tokenize import normalize
 
 EVAL_FILE = Path(__file__).resolve().parents[2] / "tests" / "knowledge_eval.jsonl"
@@ -127,3 +128,51 @@ def evaluate(retriever: Retriever, rows: Iterable[EvalRow]) -> Metrics:
         ms_per_question=1000 * elapsed / max(len(rows), 1),
         misses=tuple(misses),
     )
+
+
+def tune_thresholds(
+    kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.05
+) -> tuple[SearchParams, float, float]:
+    """Grid-search ``min_evidence`` / ``min_coverage`` on the dev rows.
+
+    Maximises top-1 subject to a false-answer rate ≤ ``max_false`` (half the
+    10 % budget, as a margin for the held-out half); ties go to the stricter
+    setting. ``coverage_weight`` stays fixed. Ranking does not depend on the
+    thresholds, so each question is searched once. Returns (params, dev top-1,
+    dev false-answer rate).
+    """
+    n_answerable = sum(r.slug is not None for r in dev)
+    n_unanswerable = len(dev) - n_answerable
+    cases = []
+    for row in dev:
+        command = kb.command_article(row.question)
+        hits = kb.search(row.question, 1)
+        cases.append((row, command, hits[0] if hits else None))
+
+    def rates(params: SearchParams) -> tuple[float, float]:
+        top1 = false = 0
+        for row, command, hit in cases:
+            if command is not None:
+                got: str | None = command.slug
+            elif hit is not None and is_confident(hit, params):
+                got = hit.article.slug
+            else:
+                got = None
+            if row.slug is None:
+                false += got is not None
+            else:
+                top1 += got == row.slug
+        return top1 / max(n_answerable, 1), false / max(n_unanswerable, 1)
+
+    best: tuple[float, float, SearchParams, float] | None = None
+    for evidence in [x / 4 for x in range(0, 25)]:
+        for cov in [x / 20 for x in range(0, 15)]:
+            params = replace(kb.params, min_evidence=evidence, min_coverage=cov)
+            top1, false = rates(params)
+            if false > max_false:
+                continue
+            if best is None or (top1, evidence + cov) > best[:2]:
+                best = (top1, evidence + cov, params, false)
+    if best is None:
+        raise ValueError("no threshold keeps false answers within budget")
+    return best[2], best[0], best[3]

@@ -4,13 +4,16 @@ Ranking: term frequency is combined across fields before saturation (BM25F): a
 word in the title counts ``weights[0]`` times a word in the body, each field
 normalised by its own average length.
 
-Confidence, two conditions, both needed:
-- *coverage*: the idf-weighted share of the question's characters (or words)
-  that the article contains: a question that is mostly about something else
-  is not answered;
+Confidence combines two measures of the best hit:
+- *coverage* (0..1): the idf-weighted share of the question's characters (or
+  words) that the article contains: a question mostly about something else is
+  not answered;
 - *specific*: the evidence from matched multi-character terms, each weighted by
   its idf and by how rare it is in general Chinese (background.py): sharing
   今天 or 手机 with an article says little, sharing 红字 or 盘点 says a lot.
+The hit is confident when ``specific + coverage_weight * coverage >= min_evidence``
+and ``coverage >= min_coverage``: a short question fully explained by an
+article ("折旧咋提") needs less specific evidence than a long one.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ class SearchParams:
     weights: tuple[float, float, float] = (3.0, 3.0, 1.0)  # title, keywords, body
     b: tuple[float, float, float] = (0.3, 0.3, 0.75)
     k1: float = 1.2
-    min_specific: float = 2.0
-    min_coverage: float = 0.25
+    min_evidence: float = 3.0
+    coverage_weight: float = 2.0
+    min_coverage: float = 0.35
     background_power: float = 0.15  # term weight factor (1 + general frequency) ** -power
 
 
@@ -45,6 +49,10 @@ class Hit:
     score: float
     coverage: float = 0.0
     specific: float = 0.0
+
+
+def is_confident(hit: Hit, p: SearchParams) -> bool:
+    return hit.coverage >= p.min_coverage and hit.specific + p.coverage_weight * hit.coverage >= p.min_evidence
 
 
 @dataclass
@@ -83,7 +91,7 @@ class Index:
         self.specific_weight = {
             t: idf * (1 + bg.get(t, 0)) ** -self.params.background_power
             for t, idf in self.idf.items()
-            if len(t) > 1 and not t.isascii()
+            if len(t) > 1  # Latin words (ofd, xml, dso) count fully: no background for them
         }
 
     def search(self, question: str, k: int = 3) -> list[Hit]:
@@ -93,7 +101,7 @@ class Index:
         return hits[:k]
 
     def is_confident(self, hit: Hit) -> bool:
-        return hit.specific >= self.params.min_specific and hit.coverage >= self.params.min_coverage
+        return is_confident(hit, self.params)
 
     def _score_all(self, question: str) -> list[Hit]:
         p = self.params
