@@ -556,7 +556,9 @@ def low_stock(session: Session) -> list[LowItem]:
     out = []
     for x in below_minimum(session):
         p = x.product
-        out.append(LowItem(p.id, p.sku, p.name, p.spec, p.unit or "", x.on_hand, x.minimum, x.suggested_order))
+        out.append(
+            LowItem(p.id, p.sku, p.name, p.spec, p.unit or "", x.on_hand, x.minimum, x.suggested_order)
+        )
     return out
 
 

@@ -50,10 +50,7 @@ LATER_DAYS = 3
 
 NOT_STAFF = "你还不是本公司员工，无法设置提醒。请联系管理员添加。"
 NO_KINDS = "你的岗位没有定时提醒。"
-HELP = (
-    "点按钮开关提醒。修改时间：/remind 08:30（全部）或 /remind 08:30 逾期应收；"
-    "恢复默认：/remind 恢复默认"
-)
+HELP = "点按钮开关提醒。修改时间：/remind 08:30（全部）或 /remind 08:30 逾期应收；恢复默认：/remind 恢复默认"
 ADMIN_HELP = (
     "管理员：/remind 默认 逾期应收 开|关|09:00 设公司默认；"
     "/remind 设置 holidays 2024-10-01..2024-10-07 设节假日（项：{knobs}）"
@@ -110,7 +107,9 @@ def apply_command(session: Session, staff: Staff, args: list[str]) -> str:
             raise ErpError("PERMISSION_DENIED", action="修改公司提醒设置", roles="管理员")
         if head in SET_WORDS:
             if len(rest) < 2:
-                raise ErpError("INVALID_INPUT", why="用法：/remind 设置 项 值，例如 /remind 设置 steps 1,7,30")
+                raise ErpError(
+                    "INVALID_INPUT", why="用法：/remind 设置 项 值，例如 /remind 设置 steps 1,7,30"
+                )
             key, value = rest[0], " ".join(rest[1:])
             set_knob(session, key, value, actor_id=staff.id)
             return f"已设置 {KNOB_NAMES.get(key, key)}：{value}"

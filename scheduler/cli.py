@@ -27,7 +27,7 @@ def parse_at(text: str | None, settings: Settings) -> dt.datetime:
     try:
         local = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
     except ValueError as exc:
-        raise ErpError("INVALID_INPUT", why=f"时间「{text}」无效，例如 \"2024-06-03 09:00\"") from exc
+        raise ErpError("INVALID_INPUT", why=f'时间「{text}」无效，例如 "2024-06-03 09:00"') from exc
     if local.tzinfo is None:
         local = local.replace(tzinfo=settings.tz)
     return local

@@ -165,7 +165,9 @@ def render_escalation(r: Reminder, knobs: Knobs) -> Rendered:
         ]
         fu = d.last_follow_up
         if fu is not None:
-            lines.append(f"   最近跟进：{fu.staff_name or '—'} {fu.at:%m-%d}" + (f"「{fu.note}」" if fu.note else ""))
+            lines.append(
+                f"   最近跟进：{fu.staff_name or '—'} {fu.at:%m-%d}" + (f"「{fu.note}」" if fu.note else "")
+            )
         else:
             lines.append("   尚无跟进记录")
         blocks.append("\n".join(lines))

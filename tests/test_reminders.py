@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -32,7 +33,6 @@ from erp.reminders import (
     Knobs,
     is_month_end,
     is_working_day,
-    load_knobs,
     plan,
     record_follow_up,
     set_knob,
@@ -108,14 +108,15 @@ def send(engine, now: dt.datetime, bot: RecordingBot, clock: FakeClock | None = 
 REP1, REP2, BOSS, WAREHOUSE, ACCOUNTANT = 101, 102, 201, 301, 401
 
 
-def invoice(
-    s: Session, party: Party, total: str, due: dt.date, *, direction: str = "sales", n: list = [0]
-) -> Invoice:  # noqa: B006 - a counter for unique numbers
-    n[0] += 1
+_numbers = itertools.count(1)
+
+
+def invoice(s: Session, party: Party, total: str, due: dt.date, *, direction: str = "sales") -> Invoice:
+    n = next(_numbers)
     inv = Invoice(
         direction=direction,
-        number=f"2432000000000{n[0]:07d}",
-        dedup_key=f"test:{n[0]}",
+        number=f"2432000000000{n:07d}",
+        dedup_key=f"test:{n}",
         issue_date=due - dt.timedelta(days=30),
         due_date=due,
         party_id=party.id,
@@ -176,7 +177,9 @@ def build(engine) -> SimpleNamespace:
                 summary="采购大额设备",
                 total=D("60000.00"),
                 status="draft",
-                approval_requested_at=dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC),  # UTC, 47 h before Monday 09:00
+                approval_requested_at=dt.datetime(
+                    2024, 6, 1, 2, 0, tzinfo=dt.UTC
+                ),  # UTC, 47 h before Monday 09:00
             )
         )
         s.add(
@@ -295,7 +298,11 @@ def test_receipt_takes_the_invoice_off_the_list(engine, book):
 
     with transaction(engine) as s:
         settle(
-            s, party=s.get(Party, book.zte), amount="3000.00", date=dt.date(2024, 6, 1), settings=make_settings()
+            s,
+            party=s.get(Party, book.zte),
+            amount="3000.00",
+            date=dt.date(2024, 6, 1),
+            settings=make_settings(),
         )
     with reading(engine) as s:
         due = plan(s, now=at("2024-06-03 09:00"), tz=TZ)
@@ -307,7 +314,13 @@ def test_morning_digest_covers_since_the_last_working_day(engine, book):
     from tests.factories import make_settings
 
     with transaction(engine) as s:
-        settle(s, party=s.get(Party, book.hw), amount="5000.00", date=dt.date(2024, 6, 1), settings=make_settings())
+        settle(
+            s,
+            party=s.get(Party, book.hw),
+            amount="5000.00",
+            date=dt.date(2024, 6, 1),
+            settings=make_settings(),
+        )
         s.add(
             Settlement(kind="receipt", party_id=book.mi, date=dt.date(2024, 5, 30), amount=D("1.00"))
         )  # Thursday: not in Monday's digest
@@ -328,7 +341,11 @@ def test_month_end_checklist_on_the_last_working_days(engine, book):
     with transaction(engine) as s:
         s.add(
             Settlement(
-                kind="receipt", party_id=book.mi, date=dt.date(2024, 6, 20), amount=D("900"), unallocated=D("100")
+                kind="receipt",
+                party_id=book.mi,
+                date=dt.date(2024, 6, 20),
+                amount=D("900"),
+                unallocated=D("100"),
             )
         )
     with reading(engine) as s:
