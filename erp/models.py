@@ -317,6 +317,67 @@ class FollowUp(SQLModel, table=True):
     snooze_until: dt.date | None = None
 
 
+# --- reminders (delivery log, preferences) -------------------------------------
+
+
+class DeliveryLog(SQLModel, table=True):
+    """One row per reminder message: the claim that makes it go out once.
+
+    A sender inserts the row (status ``sending``, its own ``claim_token``) before it
+    sends; the unique key means a second job run or a second bot process finds the
+    row taken and sends nothing. ``status``: sending, sent, empty (nothing to say that
+    day, so the job does not recompute), blocked (the user blocked the bot), failed
+    (permanent error), retry (transient error: the next run may take it again).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "recipient", "date", name="uq_delivery_once"),
+        Index("ix_delivery_date_status", "date", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    subject: str = Field(max_length=64)
+    recipient: int = Field(foreign_key="staff.id")
+    date: dt.date
+    status: str = Field(default="sending", max_length=8)
+    claim_token: str = Field(max_length=32)
+    claimed_at: dt.datetime = Field(default_factory=_now)
+    sent_at: dt.datetime | None = None
+    attempts: int = 0
+    chat_id: int | None = None
+    message_id: int | None = None
+    items: int = 0  # how many customers / products / vouchers the message covered
+    error: str | None = Field(default=None, max_length=256)
+
+
+class ReminderPref(SQLModel, table=True):
+    """A staff member's choice for one kind of reminder; ``None`` fields follow the default."""
+
+    __table_args__ = (UniqueConstraint("staff_id", "kind", name="uq_reminderpref_staff_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    kind: str = Field(max_length=16)
+    enabled: bool | None = None
+    time: str | None = Field(default=None, max_length=5)  # HH:MM, Asia/Shanghai
+    updated_at: dt.datetime = Field(default_factory=_now)
+
+
+class ReminderDefault(SQLModel, table=True):
+    """Company-wide defaults set by admins: per kind (enabled, time), and the knobs
+    (kind ``*``: escalation steps, horizons, holidays) as key/value text."""
+
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_reminderdefault_kind_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # a reminder kind, or "*" for a global setting
+    key: str = Field(max_length=32)  # enabled, time, or a setting name
+    value: str = Field(default="", sa_column=Column(Text))
+    updated_by: int | None = Field(default=None, foreign_key="staff.id")
+    updated_at: dt.datetime = Field(default_factory=_now)
+
+
 # --- bot (conversation state, processed updates) ---
 
 

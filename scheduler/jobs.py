@@ -1,0 +1,56 @@
+"""The reminder job inside the bot process (python-telegram-bot's JobQueue, APScheduler underneath).
+
+One job ticks every minute and sends whatever is due at that moment and not yet
+in today's delivery log. Times of day live in the database (per staff member and
+kind, admin defaults), so a change made in /remind applies at the next tick
+without a restart. Catching up is the same mechanism: the first tick after the
+bot comes back sends today's due reminders once — one message per recipient and
+kind, never one per missed day — because the log is keyed by today's date.
+APScheduler's ``misfire_grace_time`` + ``coalesce`` make a tick that was delayed
+(event loop busy, machine suspended) run once late instead of being dropped or
+repeated; ``max_instances=1`` keeps two ticks of one process from overlapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from bot.context import app_context
+from scheduler.delivery import RateLimiter, run_due
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+FIRST_TICK_SECONDS = 5
+MISFIRE_GRACE_SECONDS = 6 * 3600
+JOB_NAME = "reminders"
+LIMITER_KEY = "reminder_limiter"
+
+
+async def tick(context: Any) -> None:
+    ctx = app_context(context)
+    limiter = ctx.extras.setdefault(LIMITER_KEY, RateLimiter())
+    report = await run_due(
+        ctx.engine, context.bot, now=dt.datetime.now(dt.UTC), tz=ctx.settings.tz, limiter=limiter
+    )
+    if report.outcomes:
+        log.info("reminders: %s", report.summary())
+
+
+def schedule(application: Any) -> Any:
+    """Called by ``bot/app.py`` in ``post_init``; returns the job (None without a JobQueue)."""
+    queue = application.job_queue
+    if queue is None:
+        log.warning("no JobQueue (install python-telegram-bot[job-queue]); reminders are off")
+        return None
+    for old in queue.get_jobs_by_name(JOB_NAME):
+        old.schedule_removal()
+    return queue.run_repeating(
+        tick,
+        interval=TICK_SECONDS,
+        first=FIRST_TICK_SECONDS,
+        name=JOB_NAME,
+        job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True, "max_instances": 1},
+    )
