@@ -70,7 +70,8 @@ class SubstringBaseline:
 
     def __init__(self, articles: Sequence[Article]) -> None:
         self.phrases = [
-            (a.slug, [p for p in {normalize(x).lstrip("/") for x in (a.title, *a.keywords)} if p]) for a in articles
+            (a.slug, [p for p in {normalize(x).lstrip("/") for x in (a.title, *a.keywords)} if p])
+            for a in articles
         ]
 
     def _scores(self, question: str) -> list[tuple[int, str]]:
