@@ -26,7 +26,9 @@ from bot.knowledge.search import Hit, Index, SearchParams
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
 DEFAULT_TOKENIZER = "char"
 _COMMAND = re.compile(r"/[a-z]+")
-_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")  # measured better than jieba on the eval set: see bench/knowledge.py
+_WORD = re.compile(
+    r"(?<![a-z0-9])[a-z]+(?![a-z0-9])"
+)  # measured better than jieba on the eval set: see bench/knowledge.py
 
 __all__ = [
     "ARTICLES_DIR",

@@ -57,7 +57,9 @@ class Hit:
 
 
 def is_confident(hit: Hit, p: SearchParams) -> bool:
-    return hit.coverage >= p.min_coverage and hit.specific + p.coverage_weight * hit.coverage >= p.min_evidence
+    return (
+        hit.coverage >= p.min_coverage and hit.specific + p.coverage_weight * hit.coverage >= p.min_evidence
+    )
 
 
 @dataclass
