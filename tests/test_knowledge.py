@@ -278,3 +278,16 @@ def test_cli_ask_and_check(capsys: pytest.CaptureFixture[str]) -> None:
     from erp.errors import CODES
 
     assert f"{len(CODES)}/{len(CODES)}" in capsys.readouterr().out
+
+
+def test_saved_answers_can_live_outside_the_package(tmp_path: Path) -> None:
+    saved = tmp_path / "kb"
+    kb = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)  # saved/ need not exist yet
+    base = len(kb.articles)
+    art = kb.add_article("员工餐补发放标准", "按公司制度每人每天 30 元，随工资发放。", ["餐补", "伙食补贴"])
+    assert art.path is not None and art.path.parent == saved
+    again = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)
+    assert len(again.articles) == base + 1 and again.get(art.slug) == art
+    write(saved, "red-invoice", "重复", "正文")
+    with pytest.raises(ArticleError, match="duplicate slug"):
+        KnowledgeBase.from_dirs([ARTICLES_DIR, saved])
