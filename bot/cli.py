@@ -110,7 +110,9 @@ def cmd_bot(args: argparse.Namespace) -> int:
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
-            log.info("long polling%s", f" via {settings.telegram_base_url}" if settings.telegram_base_url else "")
+            log.info(
+                "long polling%s", f" via {settings.telegram_base_url}" if settings.telegram_base_url else ""
+            )
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:
         ctx.ocr_pool.close()
@@ -119,7 +121,9 @@ def cmd_bot(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="在终端里和账房对话（与 Telegram 上同一套处理逻辑）")
-    p.add_argument("--as", dest="as_id", type=int, default=None, metavar="TELEGRAM_ID", help="以哪位员工身份对话")
+    p.add_argument(
+        "--as", dest="as_id", type=int, default=None, metavar="TELEGRAM_ID", help="以哪位员工身份对话"
+    )
     p.add_argument("--db", default=None, help="数据库 URL（默认 DATABASE_URL）")
     p.add_argument("--no-demo", action="store_true", help="数据库为空时不生成示例公司")
     p.add_argument("--seed", type=int, default=7, help="示例公司的随机种子")

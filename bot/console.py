@@ -61,6 +61,7 @@ class Console:
         write: Callable[[str], None] = print,
         read: Callable[[str], str] = input,
         picture_dir: Path | None = None,
+        wait_for_reads: bool = False,
     ) -> None:
         self.ctx = ctx
         self.me = me
@@ -71,6 +72,8 @@ class Console:
         self.choices: list[tuple[SentMessage, str]] = []
         self._seen = 0
         self._groups = itertools.count(1)
+        # piped input: finish reading each invoice before the next line, so a script is deterministic
+        self.wait_for_reads = wait_for_reads
 
     @property
     def user(self) -> dict:
@@ -128,7 +131,9 @@ class Console:
             else:
                 self.me = found
                 self.choices = []
-                self.write(f"现在您是 {found.name}（{ROLES.get(found.role, found.role)}，ID {found.telegram_id}）")
+                self.write(
+                    f"现在您是 {found.name}（{ROLES.get(found.role, found.role)}，ID {found.telegram_id}）"
+                )
             return True
         if line.isdigit() and self.choices and 1 <= int(line) <= len(self.choices):
             msg, data = self.choices[int(line) - 1]
@@ -140,6 +145,8 @@ class Console:
         else:
             uid = await self.chat.api.push_text(self.user, line)
         await self.chat.tracker.wait(uid, 120)
+        if self.wait_for_reads:
+            await self._pending_reads()
         await asyncio.sleep(0.05)  # let the printer catch up
         return True
 
@@ -156,7 +163,9 @@ class Console:
         uid = None
         for p in paths:
             mime = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
-            uid = await self.chat.api.push_document(self.user, p.read_bytes(), p.name, mime, media_group_id=group)
+            uid = await self.chat.api.push_document(
+                self.user, p.read_bytes(), p.name, mime, media_group_id=group
+            )
         return uid
 
     async def _pending_reads(self, timeout: float = 180.0) -> None:
@@ -203,4 +212,4 @@ def run_console(ctx: AppContext, telegram_id: int | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return asyncio.run(Console(ctx, me).run())
+    return asyncio.run(Console(ctx, me, wait_for_reads=not sys.stdin.isatty()).run())
