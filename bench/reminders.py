@@ -19,8 +19,8 @@ Target: ``plan`` under 2 s. Usage: ``python bench/reminders.py [--customers N] [
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import random
 import sys
 import tempfile
@@ -242,6 +242,7 @@ def main() -> int:
     ap.add_argument("--invoices", type=int, default=200_000)
     ap.add_argument("--sample", type=int, default=300, help="customers the naive loop runs over")
     ap.add_argument("--keep", help="build the book at this path (kept)")
+    ap.add_argument("--reuse", action="store_true", help="with --keep: use the book already there")
     args = ap.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
