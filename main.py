@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-CLI_MODULES = ("erp.cli", "invoice_ocr.cli", "bot.cli", "scheduler.cli")
+CLI_MODULES = ("erp.cli", "invoice_ocr.cli", "erp.import_cli", "bot.cli", "scheduler.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

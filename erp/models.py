@@ -376,3 +376,44 @@ class ReminderDefault(SQLModel, table=True):
     value: str = Field(default="", sa_column=Column(Text))
     updated_by: int | None = Field(default=None, foreign_key="staff.id")
     updated_at: dt.datetime = Field(default_factory=_now)
+
+
+# --- bot (conversation state, processed updates) ---
+
+
+class BotState(SQLModel, table=True):
+    """The chat application's persistence (PTB ``BasePersistence``): per-chat/user data and
+    conversation states as JSON, so a restart resumes where each chat was."""
+
+    __tablename__ = "bot_state"
+
+    kind: str = Field(primary_key=True, max_length=16)  # user_data, chat_data, conversation, callback
+    key: str = Field(primary_key=True, max_length=128)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=_now)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled: a redelivered update is dropped, not handled twice."""
+
+    __tablename__ = "processed_update"
+
+    bot_id: int = Field(primary_key=True)
+    update_id: int = Field(primary_key=True)
+    at: dt.datetime = Field(default_factory=_now, index=True)
+
+
+class PendingAction(SQLModel, table=True):
+    """A proposal waiting for a button (a receipt to confirm, a stranger to add, a long reply's
+    pages). Buttons carry its id; the state lives here, so they work across restarts."""
+
+    __tablename__ = "pending_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)  # receipt, join, pages
+    chat_id: int | None = None
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=8)  # open, done, cancelled
+    result: str | None = Field(default=None, max_length=128)
+    created_at: dt.datetime = Field(default_factory=_now, index=True)

@@ -210,6 +210,12 @@ def check_red(inv: ParsedInvoice) -> None:
 def check(inv: ParsedInvoice, today: date | None = None) -> ParsedInvoice:
     """Run every check, then ``ok`` is true only when the file was read and nothing failed."""
     today = today or today_shanghai()
+    # Re-runnable: start again from what extraction itself found.
+    if "pre" not in inv.meta:
+        inv.meta["pre"] = (list(inv.warnings), {k: list(v) for k, v in inv.meta.get("doubtful", {}).items()})
+    pre_warnings, pre_doubtful = inv.meta["pre"]
+    inv.warnings = list(pre_warnings)
+    inv.meta["doubtful"] = {k: list(v) for k, v in pre_doubtful.items()}
     for low in sorted(inv.meta.get("low_conf", ())):
         inv.warn(f"{FIELD_LABELS.get(low, low)}识别置信度低，请核对", low)
     for i in inv.meta.get("low_conf_rows", ()):

@@ -29,7 +29,7 @@ from .fields import (
     FieldRule,
 )
 from .model import Line, ParsedInvoice, Party
-from .words import Document, TextLine, Word, group_lines
+from .words import Document, TextLine, Word, group_lines, merge_close_words
 
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})")
 
@@ -275,35 +275,49 @@ def read_table(lines: list[TextLine], inv: ParsedInvoice) -> tuple[int | None, f
 CONF_FLOOR = 0.80
 
 
+def _is_marker(w: Word) -> bool:
+    return w.text.strip() in ("备", "注", "备注")
+
+
 def _remarks(lines: list[TextLine], start: int, issuer_line: TextLine | None) -> str | None:
-    """Text right of the 备注 marker between the 价税合计 line and the issuer line."""
+    """Text right of the 备注 marker between the 价税合计 line and the issuer line.
+
+    Works on the unmerged words: OCR often puts the marker and the remark side by side.
+    """
     marker = None
-    for line in lines[start:]:
-        for w in line.words:
-            if w.text.strip() in ("备", "备注", "备 注") or w.text.startswith("备注"):
+    split: dict[int, list[Word]] = {}  # line index -> its words with a marker glued to a remark split off
+    for k, line in enumerate(lines[start:], start):
+        for w in line.raw or line.words:
+            t = w.text.strip()
+            if t in ("备", "备注"):
                 marker = w
+            elif t.startswith("备") and len(t) > 1:
+                # OCR glued the marker to the remark beside it: 备合同编号… -> 备 | 合同编号…
+                body = t[1:].lstrip("注:： ")
+                char_w = min(w.height, (w.x1 - w.x0) / len(t))
+                marker = Word("备", w.x0, w.top, w.x0 + char_w, w.bottom, w.conf)
+                rest = [x for x in (line.raw or line.words) if x is not w]
+                if body:
+                    rest.append(Word(body, marker.x1 + 1, w.top, w.x1, w.bottom, w.conf))
+                split[k] = rest
+            if marker:
                 break
         if marker:
             break
     if marker is None:
         return None
     parts = []
-    for line in lines[start:]:
+    for k, line in enumerate(lines[start:], start):
         if issuer_line is not None and (line is issuer_line or line.cy >= issuer_line.top):
             break
         if line.page != lines[start].page:
             break
         if re.search(r"收\s*款\s*人\s*[:：]", line.text) and line.words[0].x0 < marker.x0:
             break
-        words = [
-            w
-            for w in line.words
-            if w.x0 > marker.x1 - 0.5
-            and w.text.strip() not in ("备", "注", "备注")
-            and not w.text.startswith("备注")
-        ]
+        candidates = split.get(k, line.raw or line.words)
+        words = [w for w in candidates if w.x0 > marker.x1 - 0.5 and not _is_marker(w)]
         if words:
-            parts.append(" ".join(w.text for w in words))
+            parts.append(" ".join(w.text for w in merge_close_words(sorted(words, key=lambda w: w.x0))))
     text = re.sub(r"\s+", " ", " ".join(parts)).strip()
     return text or None
 
