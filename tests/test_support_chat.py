@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.fakeapi import SentMessage
+from bot.fakeapi import FakeBotApi, SentMessage
 from bot.knowledge import KnowledgeBase
 from erp.db import transaction
 from erp.models import Ticket
@@ -32,6 +32,19 @@ from tests.test_bot_helpers import (
 KB = KnowledgeBase.load()
 ADMIN2 = 1006
 SUPPORT_GROUP_CHAT = -1001234567890
+
+
+class QuickStopApi(FakeBotApi):
+    """Long polls of 0.2 s instead of 5 s: stopping the Application waits out the poll in flight,
+    which would add 5 s to every test here. Updates still arrive at once (the poll is woken)."""
+
+    async def api_getUpdates(self, params: dict, uploads: dict) -> list:
+        params = {**params, "timeout": min(float(params.get("timeout") or 0), 0.2)}
+        return await super().api_getUpdates(params, uploads)
+
+
+def local_chat(ctx) -> LocalChat:
+    return LocalChat(ctx, api=QuickStopApi())
 
 
 async def reply_to(
@@ -58,7 +71,7 @@ def test_how_to_question_is_answered_with_related_articles_and_handoff_buttons(e
     me = user(ACCOUNTANT, "李会计")
 
     async def scenario():
-        async with LocalChat(ctx) as chat:
+        async with local_chat(ctx) as chat:
             r = await chat.say(me, "怎么开红字发票")
             assert len(r) == 1
             answer = r[0]
@@ -108,7 +121,7 @@ def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_sa
     answer_text = "先关机，打开前盖把卡住的纸顺着出纸方向抽出来，再开机；还不行打行政电话 8001 报修。"
 
     async def scenario():
-        async with LocalChat(ctx) as chat:
+        async with local_chat(ctx) as chat:
             r = await chat.say(asker, question)
             offer = r[0]
             assert "没有找到可靠的答案" in offer.body
@@ -172,7 +185,7 @@ def test_handoff_by_text_to_a_support_group_and_ordinary_replies_still_work(engi
     asker, manager = user(WAREHOUSE, "赵仓管"), user(1003, "张经理")
 
     async def scenario():
-        async with LocalChat(ctx) as chat:
+        async with local_chat(ctx) as chat:
             r = await chat.say(asker, "转人工")
             assert "请把问题一起发给我" in r[0].body
             await chat.say(asker, "wifi密码是多少")
@@ -199,7 +212,7 @@ def test_refusal_carries_its_code_explanation_and_article(engine, settings, tmp_
     me = user(WAREHOUSE, "赵仓管")
 
     async def scenario():
-        async with LocalChat(ctx) as chat:
+        async with local_chat(ctx) as chat:
             r = await chat.say(me, "华为欠多少")
             refusal = r[-1].body
             assert "没有权限" in refusal and "（PERMISSION_DENIED）" in refusal
@@ -219,7 +232,7 @@ def test_stranger_cannot_reach_the_support_flow(engine, settings, tmp_path):
     stranger, staff = user(STRANGER, "陌生人"), user(ACCOUNTANT, "李会计")
 
     async def scenario():
-        async with LocalChat(ctx) as chat:
+        async with local_chat(ctx) as chat:
             offer = (await chat.say(staff, "打印机卡纸了怎么弄"))[0]
             for text in ("怎么开红字发票", "/ask 红字发票", "转人工 帮我查一下", "/tickets", "/kb_red_invoice"):
                 r = await chat.say(stranger, text)
