@@ -87,10 +87,11 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    ctx: AppContext = application.bot_data.get(KEY)
-    pool = getattr(ctx, "ocr_pool", None) if ctx else None
-    if pool is not None and hasattr(pool, "shutdown") and ctx.extras.get("owns_ocr_pool"):
-        pool.shutdown(wait=False, cancel_futures=True)
+    from bot.ocr import shutdown
+
+    ctx: AppContext | None = application.bot_data.get(KEY)
+    if ctx is not None:
+        shutdown(ctx)  # the reader pool this application started, if any
 
 
 def build_application(

@@ -152,6 +152,7 @@ class FakeBotApi:
         self.commands: list[dict] = []
         self.calls: list[str] = []  # method names, in order
         self.user_messages: dict[int, dict] = {}  # what users sent, by message_id
+        self.polling_paused = False  # while set, getUpdates answers at once (a bot shutting down)
 
     # --- server ------------------------------------------------------------
 
@@ -165,6 +166,12 @@ class FakeBotApi:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
+
+    async def pause_polling(self, paused: bool = True) -> None:
+        """Let a long-polling ``getUpdates`` return now, so a bot can stop without waiting out its timeout."""
+        async with self._updates_changed:
+            self.polling_paused = paused
+            self._updates_changed.notify_all()
 
     async def stop(self) -> None:
         async with self._updates_changed:
@@ -249,7 +256,7 @@ class FakeBotApi:
             while True:
                 if offset:
                     self._pending = [u for u in self._pending if u["update_id"] >= offset]
-                if self._pending or self._replays or self._runner is None:
+                if self._pending or self._replays or self._runner is None or self.polling_paused:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -258,6 +265,8 @@ class FakeBotApi:
                     await asyncio.wait_for(self._updates_changed.wait(), remaining)
                 except TimeoutError:
                     break
+            if self.polling_paused:
+                return []
             out = (self._replays + self._pending)[:limit]
             self._replays = []
         for u in out:

@@ -97,7 +97,9 @@ class LocalChat:
         if self.app is None:
             return
         if self.app.updater.running:
+            await self.api.pause_polling()
             await self.app.updater.stop()
+            await self.api.pause_polling(False)
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

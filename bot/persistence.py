@@ -36,11 +36,11 @@ class DbPersistence(BasePersistence):
 
     def _load(self, kind: str) -> dict[str, Any]:
         with reading(self.engine) as s:
-            rows = s.exec(select(BotState).where(BotState.kind == kind)).all()
+            rows = s.exec(select(BotState.key, BotState.data).where(BotState.kind == kind)).all()
         out = {}
-        for row in rows:
-            self._written[(kind, row.key)] = row.data
-            out[row.key] = json.loads(row.data)
+        for key, data in rows:
+            self._written[(kind, key)] = data
+            out[key] = json.loads(data)
         return out
 
     def _store(self, kind: str, key: str, value: Any) -> None:

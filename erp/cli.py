@@ -532,11 +532,66 @@ def cmd_period(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from erp.models import Account
+
+    with Session(_engine()) as session:
+        rows = session.exec(select(Account).where(Account.active == True).order_by(Account.code)).all()  # noqa: E712
+    if args.json:
+        _print_json(
+            {
+                "accounts": [
+                    {"code": a.code, "name": a.name, "level": a.level, "category": a.category,
+                     "nature": a.nature, "leaf": a.is_leaf, "aux_party": a.aux_party}
+                    for a in rows
+                ]
+            }
+        )  # fmt: skip
+        return 0
+    for a in rows:
+        aux = "（往来核算）" if a.aux_party else ""
+        print(f"{'  ' * (a.level - 1)}{a.code} {a.name}{aux}")
+    return 0
+
+
+@_fails
 def cmd_rules(args: argparse.Namespace) -> int:
     from erp.chart import full_name
-    from erp.models import PostingRule
+    from erp.db import transaction
+    from erp.models import Account, PostingRule
 
     engine = _engine()
+    if args.action == "add":
+        with transaction(engine) as session:
+            acc = session.get(Account, args.account)
+            if acc is None:
+                raise ErpError("UNKNOWN_ACCOUNT", code=args.account)
+            if not acc.is_leaf:
+                raise ErpError("NOT_LEAF_ACCOUNT", code=acc.code, name=acc.name)
+            rule = PostingRule(
+                direction=args.direction,
+                invoice_type=args.type,
+                category=args.category,
+                account_code=acc.code,
+                is_stock=args.stock,
+                vat_deductible=False if args.no_deduct else None,
+                priority=args.priority,
+                note=args.note,
+            )
+            session.add(rule)
+            session.flush()
+            print(
+                f"已添加规则 {rule.id}：{args.direction} {args.category or '（其他）'} -> {acc.code} {full_name(session, acc.code)}"
+            )
+        return 0
+    if args.action == "remove":
+        with transaction(engine) as session:
+            rule = session.get(PostingRule, args.id)
+            if rule is None:
+                raise ErpError("NOT_FOUND", what="记账规则", key=args.id)
+            session.delete(rule)
+        print(f"已删除规则 {args.id}")
+        return 0
     with Session(engine) as session:
         rows = session.exec(select(PostingRule).order_by(PostingRule.direction, PostingRule.category)).all()
         for r in rows:
@@ -808,5 +863,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("period")
     p.set_defaults(func=cmd_period)
 
-    p = sub.add_parser("rules", help="列出记账规则（发票项目类别 -> 科目）")
-    p.set_defaults(func=cmd_rules)
+    p = sub.add_parser("accounts", help="科目表")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("rules", help="记账规则：rules list / rules add / rules remove ID")
+    rs = p.add_subparsers(dest="action")
+    p.set_defaults(func=cmd_rules, action="list")
+    rs.add_parser("list").set_defaults(func=cmd_rules)
+    ra = rs.add_parser("add", help="rules add --direction purchase --category 办公用品 --account 560203")
+    ra.add_argument("--direction", choices=["purchase", "sales"], required=True)
+    ra.add_argument("--category", default="", help="发票项目名称 *类别* 中的文字；空 = 其他")
+    ra.add_argument("--account", required=True)
+    ra.add_argument("--type", choices=["*", "special", "normal"], default="*", help="发票类型")
+    ra.add_argument("--stock", action="store_true", help="商品进出库存")
+    ra.add_argument("--no-deduct", action="store_true", help="进项税不得抵扣")
+    ra.add_argument("--priority", type=int, default=10, help="同样匹配时优先级高者胜（默认规则为 0）")
+    ra.add_argument("--note")
+    ra.set_defaults(func=cmd_rules)
+    rr = rs.add_parser("remove")
+    rr.add_argument("id", type=int)
+    rr.set_defaults(func=cmd_rules)

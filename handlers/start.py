@@ -17,6 +17,7 @@ from telegram.ext import (
 from erp.models import PendingAction
 from erp.staff import ROLES
 from handlers.common import (
+    AUTH_GROUP,
     COMMAND_GROUP,
     FALLBACK_GROUP,
     app_context,
@@ -114,10 +115,24 @@ SUGGESTION = (
 )
 
 
+def answered_earlier(application: Application, update: Update) -> bool:
+    """Did a handler in a group between the gate and this fallback take the update?
+
+    Handlers should stop the update once they answer (``handlers.common.final``); this also
+    covers one that does not, so a message is never answered twice.
+    """
+    for group, handlers in application.handlers.items():
+        if AUTH_GROUP < group < FALLBACK_GROUP:
+            for handler in handlers:
+                if handler.check_update(update) not in (None, False):
+                    return True
+    return False
+
+
 @final
 async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None:
+    if message is None or answered_earlier(context.application, update):
         return
     if message.text and message.text.startswith("/"):
         await reply(update, context, f"没有这个命令：{message.text.split()[0]}。发送 /help 查看可用命令。")
@@ -129,6 +144,8 @@ async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 @final
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if answered_earlier(context.application, update):
+        return
     await update.callback_query.answer("这个按钮已失效，请重新操作", show_alert=True)
 
 

@@ -14,6 +14,16 @@ from handlers.common import TEXT_GROUP
 from handlers.intents import parse
 
 
+class _Understood(filters.MessageFilter):
+    """Text the router answers itself; anything else is left for support and the fallback."""
+
+    def filter(self, message) -> bool:  # noqa: ANN001 - PTB's signature
+        return bool(message.text) and parse(message.text) is not None
+
+
+UNDERSTOOD = _Understood(name="understood")
+
+
 async def route_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     intent = parse(update.message.text)
     if intent is None:
@@ -42,4 +52,6 @@ async def route_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def register(application: Application) -> None:
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, route_text), group=TEXT_GROUP)
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & UNDERSTOOD, route_text), group=TEXT_GROUP
+    )

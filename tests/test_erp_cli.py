@@ -153,3 +153,28 @@ def test_receive_and_void_from_cli(book, capsys):
     assert json.loads(out)["balanced"]
     code, out, _ = run(capsys, "stock", "电阻器", "--json")
     assert json.loads(out)["matches"][0]["on_hand"] == "100.0000"  # the sale's 40 came back
+
+
+def test_company_changes_a_posting_rule(book, capsys):
+    engine, settings = book
+    code, out, _ = run(
+        capsys, "rules", "add", "--direction", "purchase", "--category", "电子元件", "--account", "560203"
+    )
+    assert code == 0 and "560203" in out
+    rule_id = int(out.split("规则 ")[1].split("：")[0])
+    with transaction(engine) as s:
+        r = book_invoice(
+            s, parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100")]), settings
+        )
+        codes = sorted(
+            ln.account_code for ln in __import__("erp.vouchers", fromlist=["x"]).lines_of(s, r.voucher.id)
+        )
+    assert codes == ["2202", "22210101", "560203"]  # an expense now, not stock
+    code, _, err = run(
+        capsys, "rules", "add", "--direction", "purchase", "--category", "x", "--account", "2221"
+    )
+    assert code == 1 and "NOT_LEAF_ACCOUNT" in err
+    code, out, _ = run(capsys, "rules", "remove", str(rule_id))
+    assert code == 0
+    code, out, _ = run(capsys, "rules")
+    assert "电子元件" not in out and "1405" in out

@@ -23,7 +23,9 @@ _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9_]+(?:\.[0-9]+)?")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 
 # Single characters that carry no topic in a staff question.
-STOP_CHARS = frozenset("的了吗呢吧啊呀么嘛哦噢哈是我你他她它们这那个在和与及或就都也还要会能可以怎什如何哪请问一下想得着过把被给让用对从到该咋啥呗嗯哎诶呃喔几")
+STOP_CHARS = frozenset(
+    "的了吗呢吧啊呀么嘛哦噢哈是我你他她它们这那个在和与及或就都也还要会能可以怎什如何哪请问一下想得着过把被给让用对从到该咋啥呗嗯哎诶呃喔几"
+)
 # Words (for jieba, and as bigrams for the character tokenizer).
 STOP_WORDS = frozenset(
     """怎么 怎样 怎么样 什么 为什么 如何 哪里 哪个 哪些 请问 一下 我们 你们 他们 可以 能不能 是不是 这个 那个

@@ -8,6 +8,7 @@ is checked again. The checks, not the engine, decide.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from datetime import date
 
@@ -22,6 +23,7 @@ from ..words import Document, Page
 from .engines import engine_order
 from .preprocess import prepare
 
+INVOICE_ANCHORS = re.compile("发票|税额|金额|价税|合计|纳税人")
 GROUPS = (
     ("number", ("number",)),
     ("code", ("code",)),
@@ -119,8 +121,9 @@ def read_images(
         inv = repair(extract(doc, ""))
         inv.meta["engine"] = engine.name
         if not (inv.number or inv.lines or inv.total is not None or inv.total_amount is not None):
-            if not readings and engine is engines[-1]:
-                raise ReadError(errors.NOT_INVOICE)
+            text = "".join(w.text for p in doc.pages for w in p.words)
+            if not readings and (engine is engines[-1] or not INVOICE_ANCHORS.search(text)):
+                raise ReadError(errors.NOT_INVOICE)  # a cat, a meeting note: no second engine
             continue
         check(inv, today)
         readings.append(inv)

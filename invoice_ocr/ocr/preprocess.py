@@ -38,7 +38,7 @@ def open_image(data: bytes, max_megapixels: int):  # type: ignore[no-untyped-def
     except ReadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ReadError(errors.too_many_pixels(0, max_megapixels).replace("0 百万像素", "超过上限")) from exc
+        raise ReadError(f"图片过大（超过 {max_megapixels} 百万像素的上限），疑似解压炸弹，拒绝读取") from exc
     except UnidentifiedImageError as exc:
         raise ReadError("图片文件无法识别（格式不支持或已损坏）") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
