@@ -40,13 +40,13 @@ from telegram.ext import (
 
 from bot.context import AppContext
 from bot.knowledge import ARTICLES_DIR, Article, ArticleError, KnowledgeBase
-from bot.knowledge.articles import load_dir
 from erp import tickets
 from erp.db import transaction
 from erp.errors import ErpError
 from erp.models import PendingAction, Staff, Ticket
 from erp.staff import ROLES, active_staff, can
 from handlers.common import (
+    AUTH_GROUP,
     COMMAND_GROUP,
     MAX_TEXT,
     SUPPORT_GROUP,
@@ -116,10 +116,7 @@ def saved_articles_dir(ctx: AppContext) -> Path:
 
 def load_knowledge(saved_dir: Path) -> KnowledgeBase:
     """The product's articles plus the answers staff saved; new articles go to ``saved_dir``."""
-    articles = load_dir(ARTICLES_DIR)
-    if saved_dir.is_dir():
-        articles += load_dir(saved_dir)
-    return KnowledgeBase(articles, directory=saved_dir)
+    return KnowledgeBase.from_dirs([ARTICLES_DIR, saved_dir], write_dir=saved_dir)
 
 
 def knowledge_base(context: ContextTypes.DEFAULT_TYPE | AppContext) -> KnowledgeBase:
@@ -218,9 +215,27 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     await reply(update, context, text, buttons)
 
 
+def taken_earlier(application: Application, update: Update) -> bool:
+    """Did a feature before the support group take this text (and perhaps fail with an error)?
+
+    PTB goes on to later groups after a handler raises; the error handler has already told
+    the user, so the knowledge base must not answer "库存 A001" as well.
+    """
+    for group, handlers in application.handlers.items():
+        if AUTH_GROUP < group < SUPPORT_GROUP:
+            for handler in handlers:
+                if getattr(handler, "callback", None) is admin_reply:
+                    continue  # it matches every reply and passes on those that answer no ticket
+                if handler.check_update(update) not in (None, False):
+                    return True
+    return False
+
+
 @final
 async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text no feature understood: the knowledge base answers it (or says it cannot)."""
+    if taken_earlier(context.application, update):
+        return
     await answer_question(update, context, update.effective_message.text)
 
 
@@ -353,7 +368,7 @@ async def human_button(update: Update, context: ContextTypes.DEFAULT_TYPE, quest
 async def human_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "转人工" with a question, or alone (then the asker's last question, if recent)."""
     staff = staff_of(context, update)
-    if staff is None:
+    if staff is None or taken_earlier(context.application, update):
         return
     match = HUMAN_TEXT.match(update.effective_message.text or "")
     question = (match["question"] if match else "").strip()

@@ -110,7 +110,9 @@ def test_how_to_question_is_answered_with_related_articles_and_handoff_buttons(e
     assert _tickets(engine) == []
 
 
-def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_saved(engine, settings, tmp_path):
+def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_saved(
+    engine, settings, tmp_path
+):
     seed_company(engine)
     with transaction(engine) as s:
         add_staff(s, telegram_id=ADMIN2, name="周管理", role="admin")
@@ -118,6 +120,7 @@ def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_sa
     ctx = make_ctx(engine, company_settings(settings), kb_dir=kb_dir)
     asker, admin, admin2 = user(SALES, "钱销售"), user(ADMIN, "王管理"), user(ADMIN2, "周管理")
     question = "打印机卡纸了怎么弄"
+    extra = "打印机型号是 HP M227 的话，卡纸灯灭了才算取干净。"
     answer_text = "先关机，打开前盖把卡住的纸顺着出纸方向抽出来，再开机；还不行打行政电话 8001 报修。"
 
     async def scenario():
@@ -133,7 +136,9 @@ def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_sa
             assert "钱销售（销售）问" in to_admin.body and question in to_admin.body
             # the same tap delivered again (a double tap, a replay) opens no second ticket
             mark = chat.api.mark()
-            await chat._processed(await chat.api.push_callback(asker, offer.message_id, human), mark, SALES, 15)
+            await chat._processed(
+                await chat.api.push_callback(asker, offer.message_id, human), mark, SALES, 15
+            )
             assert len(_tickets(engine)) == 1
             assert sum("工单 #" in e.message.body for e in chat.api.events if e.message.chat_id == ADMIN) == 1
 
@@ -153,13 +158,19 @@ def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_sa
             assert "王管理 已回复" in to_admin2.body
             r = await chat.say(admin, "/tickets")
             assert "没有待回复的问题" in r[0].body
+            # the other admin adds something: it reaches the asker too and joins the answer
+            mark = chat.api.mark()
+            await reply_to(chat, admin2, to_admin2, extra)
+            more = await chat.api.wait_for("有回复了", chat_id=SALES, after=mark)
+            assert "周管理：" + extra in more.body
 
             # only an admin or manager may save it; then one tap makes it an article
             await chat.api.push_callback(asker, confirm.message_id, confirm.button("存为知识库文章"))
             await chat.press(admin, confirm, "存为知识库文章")
             assert "已存为知识库文章「打印机卡纸了怎么弄」" in confirm.body and confirm.buttons == []
             saved = list(kb_dir.glob("*.md"))
-            assert len(saved) == 1 and answer_text in saved[0].read_text(encoding="utf-8")
+            assert len(saved) == 1
+            assert f"{answer_text}\n\n{extra}" in saved[0].read_text(encoding="utf-8")
             # the base answers it now, without a restart
             r = await chat.say(user(WAREHOUSE), "打印机卡纸怎么办")
             assert r[0].body.startswith("📖 打印机卡纸了怎么弄") and "抽出来" in r[0].body
@@ -174,7 +185,7 @@ def test_unanswerable_question_goes_to_admins_and_the_reply_comes_back_and_is_sa
 
     run(scenario())
     [ticket] = _tickets(engine)
-    assert ticket.status == "answered" and ticket.answer == answer_text
+    assert ticket.status == "answered" and ticket.answer == f"{answer_text}\n\n{extra}"
     assert ticket.article_slug and ticket.article_slug.startswith("faq-")
 
 
@@ -193,7 +204,9 @@ def test_handoff_by_text_to_a_support_group_and_ordinary_replies_still_work(engi
             assert "wifi密码是多少" in r[0].body and "工单 #1" in r[0].body
             posted = await chat.api.wait_for("工单 #1", chat_id=SUPPORT_GROUP_CHAT)
             assert not any("工单 #1" in e.message.body for e in chat.api.events if e.message.chat_id == ADMIN)
-            await reply_to(chat, manager, posted, "访客网络 zf-guest，密码贴在前台。", group=SUPPORT_GROUP_CHAT)
+            await reply_to(
+                chat, manager, posted, "访客网络 zf-guest，密码贴在前台。", group=SUPPORT_GROUP_CHAT
+            )
             delivered = await chat.api.wait_for("有回复了", chat_id=WAREHOUSE)
             assert "张经理：访客网络 zf-guest" in delivered.body
             # a reply to any other bot message is an ordinary message for the text router
@@ -234,7 +247,13 @@ def test_stranger_cannot_reach_the_support_flow(engine, settings, tmp_path):
     async def scenario():
         async with local_chat(ctx) as chat:
             offer = (await chat.say(staff, "打印机卡纸了怎么弄"))[0]
-            for text in ("怎么开红字发票", "/ask 红字发票", "转人工 帮我查一下", "/tickets", "/kb_red_invoice"):
+            for text in (
+                "怎么开红字发票",
+                "/ask 红字发票",
+                "转人工 帮我查一下",
+                "/tickets",
+                "/kb_red_invoice",
+            ):
                 r = await chat.say(stranger, text)
                 assert len(r) == 1 and "未授权" in r[0].body, text
                 assert "📖" not in r[0].body and "工单" not in r[0].body
@@ -246,3 +265,28 @@ def test_stranger_cannot_reach_the_support_flow(engine, settings, tmp_path):
 
     run(scenario())
     assert _tickets(engine) == []
+
+
+def test_a_feature_that_failed_is_not_answered_again_by_the_knowledge_base(
+    engine, settings, tmp_path, monkeypatch
+):
+    import handlers.stock
+
+    def broken(session, query):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(handlers.stock, "stock_answer", broken)
+    seed_company(engine)
+    ctx = make_ctx(engine, company_settings(settings), kb_dir=tmp_path / "kb")
+    me = user(ACCOUNTANT, "李会计")
+
+    async def scenario():
+        async with local_chat(ctx) as chat:
+            r = await chat.say(me, "库存 A001")
+            assert len(r) == 1 and "出错了" in r[0].body
+            # a reply to a knowledge-base answer is a new question, not swallowed as a ticket reply
+            answer = (await chat.say(me, "怎么开红字发票"))[0]
+            r = await reply_to(chat, me, answer, "月末结账要做什么")
+            assert len(r) == 1 and r[0].body.startswith("📖 ") and "结账" in r[0].body.splitlines()[0]
+
+    run(scenario())
