@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -141,6 +142,29 @@ def one_working_day_before(
     return dt.datetime.combine(day, local.timetz()).astimezone(dt.UTC)
 
 
+@dataclass(frozen=True)
+class LateTicket:
+    """A question waiting longer than a working day, as plain values for a reminder text."""
+
+    id: int
+    asker: str
+    question: str
+    hours_waiting: int
+
+
+def late_tickets(
+    session: Session, *, now: dt.datetime, tz: dt.tzinfo, is_working_day: Callable[[dt.date], bool]
+) -> list[LateTicket]:
+    """Open tickets asked more than one working day before ``now``, oldest first (morning reminders)."""
+    cutoff = one_working_day_before(now, tz=tz, is_working_day=is_working_day)
+    late = unanswered_since(session, cutoff)
+    names = {
+        m.id: m.name
+        for m in session.exec(select(Staff).where(Staff.id.in_({t.asker_id for t in late}))).all()
+    }  # type: ignore[union-attr]
+    return [LateTicket(t.id, names.get(t.asker_id, "?"), t.question, waiting_hours(t, now)) for t in late]
+
+
 def waiting_hours(ticket: Ticket, now: dt.datetime) -> int:
     return max(0, int((_utc(now) - _utc(ticket.created_at)).total_seconds() // 3600))
 
@@ -171,8 +195,10 @@ __all__ = [
     "OPEN",
     "answer_ticket",
     "article_draft",
+    "LateTicket",
     "forwards_of",
     "get_ticket",
+    "late_tickets",
     "mark_saved",
     "one_working_day_before",
     "open_ticket",

@@ -498,6 +498,10 @@ async def save_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket
 async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     """↩️ 回复 #n under /tickets: the ticket again, as a message this admin can reply to."""
     query = update.callback_query
+    staff = staff_of(context, update)
+    if staff is None or staff.role not in TICKET_ROLES:
+        await query.answer("只有管理员或经理可以回复工单", show_alert=True)
+        return
     ctx = app_context(context)
     with detached(ctx.engine) as s:
         ticket = s.get(Ticket, ticket_id)

@@ -85,6 +85,8 @@ def test_unanswered_since_lists_only_open_tickets_asked_before_the_cutoff(sessio
     assert cutoff == dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
     assert tickets.unanswered_since(session, cutoff) == []
     assert tickets.waiting_hours(old, monday_9) == 72
+    late = tickets.late_tickets(session, now=monday_9, tz=SHANGHAI, is_working_day=weekdays)
+    assert late == [tickets.LateTicket(old.id, "李会计", "上周五早上问的", 72)]
 
 
 def test_article_draft_keeps_the_whole_question_and_refuses_an_unanswered_ticket(session):
