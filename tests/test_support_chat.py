@@ -209,14 +209,24 @@ def test_handoff_by_text_to_a_support_group_and_ordinary_replies_still_work(engi
             )
             delivered = await chat.api.wait_for("有回复了", chat_id=WAREHOUSE)
             assert "张经理：访客网络 zf-guest" in delivered.body
+            # a manager not in the group takes a ticket from /tickets and answers it in private
+            r = await chat.say(asker, "转人工：报销单在哪里领")
+            assert "工单 #2" in r[0].body
+            listing = (await chat.say(manager, "/tickets"))[0]
+            assert "#2 赵仓管" in listing.body and "报销单在哪里领" in listing.body
+            r = await chat.press(manager, listing, "回复 #2")
+            assert "工单 #2" in r[-1].body and r[-1].chat_id == 1003
+            await reply_to(chat, manager, r[-1], "财务室门口的架子上。")
+            await chat.api.wait_for("张经理：财务室门口的架子上。", chat_id=WAREHOUSE)
             # a reply to any other bot message is an ordinary message for the text router
             stock = (await chat.say(asker, "库存 A001"))[-1]
             r = await reply_to(chat, asker, stock, "库存 T-RED-M")
             assert "12件" in r[-1].body
 
     run(scenario())
-    [ticket] = _tickets(engine)
-    assert ticket.status == "answered" and ticket.question == "wifi密码是多少"
+    first, second = _tickets(engine)
+    assert first.question == "wifi密码是多少" and second.question == "报销单在哪里领"
+    assert first.status == second.status == "answered"
 
 
 def test_refusal_carries_its_code_explanation_and_article(engine, settings, tmp_path):
