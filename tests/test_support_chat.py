@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.fakeapi import FakeBotApi, SentMessage
+from bot.fakeapi import SentMessage
 from bot.knowledge import KnowledgeBase
 from erp.db import transaction
 from erp.models import Ticket
-from erp.staff import add_staff
+from erp.staff import add_staff, deactivate
 from handlers.common import detached
 from tests.test_bot_helpers import (
     ACCOUNTANT,
@@ -34,17 +34,8 @@ ADMIN2 = 1006
 SUPPORT_GROUP_CHAT = -1001234567890
 
 
-class QuickStopApi(FakeBotApi):
-    """Long polls of 0.2 s instead of 5 s: stopping the Application waits out the poll in flight,
-    which would add 5 s to every test here. Updates still arrive at once (the poll is woken)."""
-
-    async def api_getUpdates(self, params: dict, uploads: dict) -> list:
-        params = {**params, "timeout": min(float(params.get("timeout") or 0), 0.2)}
-        return await super().api_getUpdates(params, uploads)
-
-
 def local_chat(ctx) -> LocalChat:
-    return LocalChat(ctx, api=QuickStopApi())
+    return LocalChat(ctx)
 
 
 async def reply_to(
@@ -298,5 +289,21 @@ def test_a_feature_that_failed_is_not_answered_again_by_the_knowledge_base(
             answer = (await chat.say(me, "怎么开红字发票"))[0]
             r = await reply_to(chat, me, answer, "月末结账要做什么")
             assert len(r) == 1 and r[0].body.startswith("📖 ") and "结账" in r[0].body.splitlines()[0]
+
+    run(scenario())
+
+
+def test_handoff_with_no_admin_to_receive_it_is_kept_for_tickets(engine, settings, tmp_path):
+    seed_company(engine)
+    with transaction(engine) as s:
+        deactivate(s, ADMIN)
+    ctx = make_ctx(engine, company_settings(settings), kb_dir=tmp_path / "kb")
+
+    async def scenario():
+        async with local_chat(ctx) as chat:
+            r = await chat.say(user(SALES, "钱销售"), "转人工 样品能不能开票")
+            assert "问题已记录（工单 #1）" in r[0].body and "没有能接收的管理员" in r[0].body
+            r = await chat.say(user(1003, "张经理"), "/tickets")
+            assert "#1 钱销售" in r[0].body
 
     run(scenario())
