@@ -145,7 +145,7 @@ def article_command(slug: str) -> str:
 
 
 def article_link(code: str) -> str | None:
-    """"📖 相关说明" for a refusal code, or None (no article, or a stranger who cannot open it)."""
+    """The 📖 相关说明 line for a refusal code, or None (no article, or a stranger who cannot open it)."""
     if code == "NOT_STAFF":
         return None  # the gate stops strangers before any article could be shown
     try:
