@@ -69,7 +69,7 @@ class PostingRule(SQLModel, table=True):
 
 class Staff(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    telegram_id: int = Field(unique=True, index=True)
+    telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)  # Telegram ids exceed 32 bits
     name: str = Field(max_length=64)
     role: str = Field(max_length=16)  # admin, accountant, warehouse, sales, manager
     active: bool = True
@@ -345,8 +345,8 @@ class DeliveryLog(SQLModel, table=True):
     claimed_at: dt.datetime = Field(default_factory=_now)
     sent_at: dt.datetime | None = None
     attempts: int = 0
-    chat_id: int | None = None
-    message_id: int | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
     items: int = 0  # how many customers / products / vouchers the message covered
     error: str | None = Field(default=None, max_length=256)
 
@@ -398,8 +398,8 @@ class ProcessedUpdate(SQLModel, table=True):
 
     __tablename__ = "processed_update"
 
-    bot_id: int = Field(primary_key=True)
-    update_id: int = Field(primary_key=True)
+    bot_id: int = Field(sa_type=BigInteger, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, primary_key=True)
     at: dt.datetime = Field(default_factory=_now, index=True)
 
 
@@ -411,7 +411,7 @@ class PendingAction(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16, index=True)  # receipt, join, pages
-    chat_id: int | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     payload: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="open", max_length=8)  # open, done, cancelled
