@@ -319,6 +319,8 @@ class FollowUp(SQLModel, table=True):
 
 # --- reminders (delivery log, preferences) -------------------------------------
 
+from sqlalchemy import BigInteger  # noqa: E402 - kept with the reminder tables (append-only section)
+
 
 class DeliveryLog(SQLModel, table=True):
     """One row per reminder message: the claim that makes it go out once.
@@ -345,7 +347,7 @@ class DeliveryLog(SQLModel, table=True):
     claimed_at: dt.datetime = Field(default_factory=_now)
     sent_at: dt.datetime | None = None
     attempts: int = 0
-    chat_id: int | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)  # Telegram ids exceed 32 bits
     message_id: int | None = None
     items: int = 0  # how many customers / products / vouchers the message covered
     error: str | None = Field(default=None, max_length=256)
