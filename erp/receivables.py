@@ -63,10 +63,17 @@ def bucket_of(days_overdue: int) -> str:
     return BUCKETS[4]
 
 
-def _allocated_subquery():
+def _allocated_subquery(*invoice_filters):
+    """Allocated cents per invoice, restricted to the invoices the caller asks about.
+
+    The filters are repeated inside the subquery because SQLite materialises a
+    grouped subquery in full before joining: unfiltered, one customer's open items
+    summed every allocation of the book (bench/erp_queries.py: ~300 ms at 200k invoices).
+    """
     return (
         select(Allocation.invoice_id.label("iid"), cents_sum(Allocation.amount).label("alloc"))
-        .where(Allocation.void == False)  # noqa: E712
+        .join(Invoice, Invoice.id == Allocation.invoice_id)
+        .where(Allocation.void == False, *invoice_filters)  # noqa: E712
         .group_by(Allocation.invoice_id)
         .subquery()
     )
@@ -83,7 +90,12 @@ def open_items(
 ) -> list[OpenItem]:
     """Open invoices, oldest first. ``as_of`` is not a historical view; it only sets nothing here."""
     direction = SIDE[side]["direction"]
-    alloc = _allocated_subquery()
+    filters = [Invoice.direction == direction, Invoice.status == "posted"]
+    if party_id is not None:
+        filters.append(Invoice.party_id == party_id)
+    if party_ids is not None:
+        filters.append(Invoice.party_id.in_(party_ids))  # type: ignore[attr-defined]
+    alloc = _allocated_subquery(*filters)
     stmt = (
         select(
             Invoice.id,
@@ -95,12 +107,8 @@ def open_items(
             func.coalesce(alloc.c.alloc, 0),
         )
         .outerjoin(alloc, alloc.c.iid == Invoice.id)
-        .where(Invoice.direction == direction, Invoice.status == "posted")
+        .where(*filters)
     )
-    if party_id is not None:
-        stmt = stmt.where(Invoice.party_id == party_id)
-    if party_ids is not None:
-        stmt = stmt.where(Invoice.party_id.in_(party_ids))  # type: ignore[attr-defined]
     if not include_zero:
         stmt = stmt.where(func.round(Invoice.total * 100) != func.coalesce(alloc.c.alloc, 0))
     stmt = stmt.order_by(Invoice.issue_date, Invoice.id)
@@ -147,7 +155,7 @@ def top_debtors(
     session: Session, *, limit: int = 10, side: str = "receivable"
 ) -> list[tuple[Party, Decimal]]:
     direction = SIDE[side]["direction"]
-    alloc = _allocated_subquery()
+    alloc = _allocated_subquery(Invoice.direction == direction, Invoice.status == "posted")
     open_c = func.round(Invoice.total * 100) - func.coalesce(alloc.c.alloc, 0)
     rows = session.exec(
         select(Invoice.party_id, func.sum(open_c).label("open_c"))
