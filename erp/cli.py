@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from erp.config import Settings, get_settings
 from erp.errors import ErpError
-from erp.money import fmt, to_str2
+from erp.money import fmt, fmt_qty, to_str2
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -172,10 +172,12 @@ def cmd_stock(args: argparse.Namespace) -> int:
             return 0
         for r in rows:
             flag = "（⚠低于最低库存）" if r["below_minimum"] else ""
-            print(f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {r['on_hand']}{r['unit'] or ''}{flag}")
+            print(
+                f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {fmt_qty(Decimal(r['on_hand']))}{r['unit'] or ''}{flag}"
+            )
             for lv in r["levels"]:
                 batch = f" 批次 {lv['batch']}" if lv["batch"] else ""
-                print(f"    {lv['warehouse']}{batch}: {lv['quantity']}")
+                print(f"    {lv['warehouse']}{batch}: {fmt_qty(Decimal(lv['quantity']))}")
     return 0
 
 

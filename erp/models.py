@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -419,3 +419,35 @@ class PendingAction(SQLModel, table=True):
     status: str = Field(default="open", max_length=8)  # open, done, cancelled
     result: str | None = Field(default=None, max_length=128)
     created_at: dt.datetime = Field(default_factory=_now, index=True)
+
+
+# --- support (tickets) ---
+
+
+class Ticket(SQLModel, table=True):
+    """A staff question handed to a person (转人工): open until an admin replies to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    asker_id: int = Field(foreign_key="staff.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)  # where the answer goes back (group ids exceed 32 bits)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=8, index=True)  # open, answered
+    created_at: dt.datetime = Field(default_factory=_now, index=True)
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    answered_by: int | None = Field(default=None, foreign_key="staff.id")
+    answered_at: dt.datetime | None = None
+    article_slug: str | None = Field(default=None, max_length=64)  # saved as a knowledge-base article
+
+
+class TicketMessage(SQLModel, table=True):
+    """A bot message that carries a ticket (the question forwarded to each admin or the support
+    chat): an admin's reply to it is the answer."""
+
+    __tablename__ = "ticket_message"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_ticketmessage_chat_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    created_at: dt.datetime = Field(default_factory=_now)
