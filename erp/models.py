@@ -319,8 +319,6 @@ class FollowUp(SQLModel, table=True):
 
 # --- reminders (delivery log, preferences) -------------------------------------
 
-from sqlalchemy import BigInteger  # noqa: E402 - kept with the reminder tables (append-only section)
-
 
 class DeliveryLog(SQLModel, table=True):
     """One row per reminder message: the claim that makes it go out once.
