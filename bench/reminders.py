@@ -247,13 +247,15 @@ def main() -> int:
 
     tmp = tempfile.TemporaryDirectory()
     path = Path(args.keep) if args.keep else Path(tmp.name) / "big.db"
-    if path.exists():
-        path.unlink()
-    t0 = time.perf_counter()
-    build(path, args.customers, args.invoices)
-    print(
-        f"built {args.customers} customers, {args.invoices} sales invoices in {time.perf_counter() - t0:.1f} s"
-    )
+    if not (args.reuse and path.exists()):
+        if path.exists():
+            path.unlink()
+        t0 = time.perf_counter()
+        build(path, args.customers, args.invoices)
+        print(
+            f"built {args.customers} customers, {args.invoices} sales invoices "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
 
     engine = make_engine(f"sqlite:///{path}")
     now = dt.datetime(2024, 6, 3, 9, 0, tzinfo=TZ)

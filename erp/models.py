@@ -345,7 +345,7 @@ class DeliveryLog(SQLModel, table=True):
     claimed_at: dt.datetime = Field(default_factory=_now)
     sent_at: dt.datetime | None = None
     attempts: int = 0
-    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)  # Telegram ids exceed 32 bits
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     items: int = 0  # how many customers / products / vouchers the message covered
     error: str | None = Field(default=None, max_length=256)

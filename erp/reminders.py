@@ -654,7 +654,7 @@ def morning_digest(
     items = [i for d in dues.values() for i in d.invoices if i.days_overdue >= 1]
     # newly overdue: the first overdue day fell in (since, today], i.e. due in [since, today)
     new = [i for i in items if since <= i.due_date < today]
-    cash = balance(session, "1001") + balance(session, "1002")
+    cash = balance(session, "1001", until=today) + balance(session, "1002", until=today)
     return Digest(
         since,
         until,

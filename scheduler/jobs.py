@@ -30,12 +30,18 @@ JOB_NAME = "reminders"
 LIMITER_KEY = "reminder_limiter"
 
 
+CLOCK_KEY = "reminder_clock"  # extras: a callable returning the aware "now" (tests, demos)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 async def tick(context: Any) -> None:
     ctx = app_context(context)
     limiter = ctx.extras.setdefault(LIMITER_KEY, RateLimiter())
-    report = await run_due(
-        ctx.engine, context.bot, now=dt.datetime.now(dt.UTC), tz=ctx.settings.tz, limiter=limiter
-    )
+    now = ctx.extras.get(CLOCK_KEY, _utcnow)()
+    report = await run_due(ctx.engine, context.bot, now=now, tz=ctx.settings.tz, limiter=limiter)
     if report.outcomes:
         log.info("reminders: %s", report.summary())
 

@@ -170,3 +170,37 @@ def test_snoozed_customer_is_left_out_of_the_next_run(engine, settings):
     with reading(engine) as s:
         rows = s.exec(select(DeliveryLog).where(DeliveryLog.recipient == ids["sales"])).all()
         assert {(r.kind, r.status) for r in rows} >= {("overdue", "empty")}
+
+
+def test_remind_now_cli_sends_once_through_the_bot_api(engine, settings, capsys):
+    """``main.py remind --now`` speaks HTTP to a Bot API (here the local stand-in, in its own thread)."""
+    import asyncio
+    import threading
+
+    from bot.fakeapi import FakeBotApi
+    from scheduler.cli import send_now
+
+    ids = seed_company(engine)
+    loop = asyncio.new_event_loop()
+    api = FakeBotApi()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(api.start(), loop).result(10)
+        cfg = company_settings(settings).model_copy(
+            update={"telegram_bot_token": "7000000001:LOCAL", "telegram_base_url": api.base_url}
+        )
+        morning = next_working_morning()
+        assert send_now(engine, cfg, now=morning, as_json=False) == 0
+        first = capsys.readouterr().out
+        sent = [m for m in api.messages.values()]
+        assert "已发送" in first and any("逾期应收提醒" in (m.text or "") for m in sent)
+        assert send_now(engine, cfg, now=morning + dt.timedelta(minutes=5), as_json=False) == 0
+        assert "没有到期的提醒" in capsys.readouterr().out
+        assert len(api.messages) == len(sent)  # nothing new the second time
+        assert {m.chat_id for m in sent} >= {SALES, MANAGER}
+    finally:
+        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    assert ids
