@@ -85,6 +85,7 @@ KINDS: dict[str, Kind] = {
         Kind("approvals", "待审批凭证", MANAGERS, "等待审批超过一天的凭证"),
         Kind("digest", "经理晨报", MANAGERS, "昨日销售、收款、新增逾期、货币资金"),
         Kind("month_end", "月末结账清单", ("accountant", *MANAGERS), "月末最后几个工作日的结账检查"),
+        Kind("tickets", "待回复问题", MANAGERS, "超过一个工作日没人回复的员工提问（转人工）"),
     )
 }
 
@@ -873,6 +874,12 @@ def plan(
         checklist = month_end_checklist(session, today=today)
         for member in slots["month_end"]:
             add("month_end", member, checklist)
+    if "tickets" in slots:
+        from erp.tickets import late_tickets
+
+        late = late_tickets(session, now=now, tz=tz, is_working_day=lambda d: is_working_day(d, knobs))
+        for member in slots["tickets"]:
+            add("tickets", member, late)
     order = list(KINDS)
     out.sort(key=lambda r: (order.index(r.kind), r.recipient))
     return out

@@ -631,3 +631,23 @@ def test_the_job_tick_sends_what_is_due_on_its_clock(engine, book):
     asyncio.run(tick(context))  # the next minute: nothing new
     assert len(bot.sent) == 9
     assert len(bot.to(BOSS)) == 4 and clock.t - 1000.0 >= 3.0  # one a second in the manager's chat
+
+
+def test_questions_unanswered_for_a_working_day_reach_managers(engine, book):
+    from erp.models import Staff, Ticket
+
+    with transaction(engine) as s:
+        asker = s.exec(select(Staff).where(Staff.telegram_id == REP1)).one()
+        friday = dt.datetime(2024, 5, 31, 8, 0, tzinfo=TZ).astimezone(dt.UTC)
+        s.add(
+            Ticket(asker_id=asker.id, chat_id=REP1, question="红字确认单对方不确认怎么办", created_at=friday)
+        )
+        later = dt.datetime(2024, 5, 31, 10, 0, tzinfo=TZ).astimezone(dt.UTC)
+        s.add(Ticket(asker_id=asker.id, chat_id=REP1, question="还没到一个工作日的问题", created_at=later))
+    with reading(engine) as s:
+        due = plan(s, now=at("2024-06-03 09:00"), tz=TZ)
+    tickets = [r for r in due if r.kind == "tickets"]
+    assert {r.chat_id for r in tickets} == {BOSS}
+    assert [t.question for t in tickets[0].payload] == ["红字确认单对方不确认怎么办"]
+    text = render(tickets[0], Knobs()).text
+    assert "红字确认单" in text and "/tickets" in text and "还没到" not in text
