@@ -150,9 +150,32 @@ def _from_zip(data: bytes, label: str, budget: Budget, settings: Settings, depth
             yield Item(where, data=content)
 
 
+def _budget(settings: Settings) -> Budget:
+    return Budget(files=settings.zip_max_files, bytes=settings.zip_max_total_mb * 1024 * 1024)
+
+
+def _items_from(data: bytes, label: str, suffix: str, budget: Budget, settings: Settings) -> list[Item]:
+    """One file's items: itself, or a zip's entries (an OFD is a zip too, but one invoice)."""
+    if _is_zip(data) and suffix != ".ofd":
+        try:
+            is_ofd = _is_ofd(zipfile.ZipFile(io.BytesIO(data)))
+        except zipfile.BadZipFile:
+            is_ofd = False
+        if not is_ofd:
+            return list(_from_zip(data, label, budget, settings, 1))
+    if (why := budget.take(len(data))) is not None:
+        return [Item(label, error=why)]
+    return [Item(label, data=data)]
+
+
+def collect_bytes(data: bytes, name: str, settings: Settings) -> list[Item]:
+    """The items of one received file (the chat gets a zip as bytes)."""
+    return _items_from(data, name, Path(name).suffix.lower(), _budget(settings), settings)
+
+
 def collect(paths: Iterable[str | Path], settings: Settings) -> list[Item]:
     """Every file to import, in a stable order, with refusals as items carrying an error."""
-    budget = Budget(files=settings.zip_max_files, bytes=settings.zip_max_total_mb * 1024 * 1024)
+    budget = _budget(settings)
     items: list[Item] = []
     for raw in paths:
         path = Path(raw)
@@ -165,23 +188,10 @@ def collect(paths: Iterable[str | Path], settings: Settings) -> list[Item]:
             continue
         for f in files:
             size = f.stat().st_size
-            is_zip_name = f.suffix.lower() == ".zip"
-            if size > settings.max_file_mb * 1024 * 1024 and not is_zip_name:
+            if size > settings.max_file_mb * 1024 * 1024 and f.suffix.lower() != ".zip":
                 items.append(Item(str(f), error=f"文件过大（{size / 1024 / 1024:.1f} MB）"))
                 continue
-            data = f.read_bytes()
-            if _is_zip(data) and f.suffix.lower() != ".ofd":
-                try:
-                    is_ofd = _is_ofd(zipfile.ZipFile(io.BytesIO(data)))
-                except zipfile.BadZipFile:
-                    is_ofd = False
-                if not is_ofd:
-                    items.extend(_from_zip(data, str(f), budget, settings, 1))
-                    continue
-            if (why := budget.take(len(data))) is not None:
-                items.append(Item(str(f), error=why))
-                break
-            items.append(Item(str(f), data=data))
+            items.extend(_items_from(f.read_bytes(), str(f), f.suffix.lower(), budget, settings))
     return items
 
 
@@ -230,6 +240,7 @@ class Outcome:
     voucher: str | None = None
     invoice_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -277,7 +288,7 @@ class ImportReport:
         }
         rows = [
             [o.source, names[o.status], o.reason or "", o.number or "", o.seller or "", o.buyer or "",
-             o.total or "", o.voucher or "", "；".join(o.warnings)]
+             o.total or "", o.voucher or "", "；".join([*o.warnings, *o.notes])]
             for o in self.outcomes
         ]  # fmt: skip
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,6 +346,7 @@ def book_one(
             invoice = save_draft(session, draft, actor_id=actor_id, file_sha256=sha, file_path=str(stored))
             out.invoice_id = invoice.id
             out.warnings = list(dict.fromkeys(draft.warnings))
+            out.notes = list(draft.notes)
             out.voucher = _number(session, invoice.voucher_id)
             out.status = "drafted"
             if post:
