@@ -411,7 +411,7 @@ def extract(doc: Document, source: str) -> ParsedInvoice:
         if id_hit and id_hit.value:
             raw = id_hit.value.upper()
             m = id_shape.match(raw)
-            if m and len(m.group(0)) in (15, 17, 18, 20):
+            if m and len(m.group(0)) in (15, 17, 18, 19, 20):
                 party.tax_id = m.group(0)
                 if id_hit.conf < CONF_FLOOR:
                     low.add(f"{side}.tax_id")

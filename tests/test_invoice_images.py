@@ -94,7 +94,7 @@ def test_corpus_images_through_the_pool(kind: str) -> None:
     with InvoicePool(workers=2, limits=Limits(ocr_timeout_seconds=60)) as pool:
         futures = [pool.submit(data, f"{inv.key}.{kind}") for inv, data in zip(sample, files, strict=True)]
         for inv, fut in zip(sample, futures, strict=True):
-            parsed = pool._result(fut, inv.key)
+            parsed = pool.collect(fut, inv.key)
             want = inv.truth_json(parsed.source, "image")
             if len(inv.lines) > inv.lines_per_page:
                 continue  # the PNG holds only the first page
