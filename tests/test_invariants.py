@@ -173,7 +173,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.suppliers.append((p.id, p.name, p.tax_id))
             for sku, name in PRODUCT_NAMES.items():
                 create_product(s, sku=sku, name=name, unit="个", min_stock="10")
-            for sku, name in PRODUCT_NAMES.items():  # opening stock, so sales have something to sell
+            for name in PRODUCT_NAMES.values():  # opening stock, so sales have something to sell
                 _, supplier, tax_id = self.suppliers[0]
                 opening = parsed_invoice(
                     number=self._number(),
