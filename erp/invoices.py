@@ -296,6 +296,11 @@ def draft_from_invoice(
                 if candidates:
                     labels = "、".join(lbl for _, lbl, _ in line.candidates)
                     warnings.append(f"商品「{plain}」匹配不确定，候选：{labels}；请确认")
+                elif direction == "purchase" and is_red:
+                    # a return of goods we cannot find: nothing can leave stock, so 1405 must not move
+                    line.account_code = IN_TRANSIT
+                    line.is_stock = False
+                    warnings.append(f"退货商品「{plain}」未找到，暂记 1402 在途物资，请核对")
                 elif direction == "purchase":
                     warnings.append(f"新商品「{plain}」（入账时自动建档）")
                 else:

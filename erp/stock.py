@@ -263,7 +263,7 @@ def count_adjustment(
     """盘点调整: move stock to the counted quantity; returns the voucher lines for the difference.
 
     Gain: Dr 1405 / Cr 1901 待处理财产损溢; loss: Dr 1901 / Cr 1405 (at average cost).
-    The caller writes the voucher (``erp.services.adjust_stock`` does both in one transaction).
+    The caller writes the voucher (``adjust_stock`` does both in one transaction).
     """
     counted = qty(counted)
     if counted < 0:
@@ -349,3 +349,56 @@ def below_minimum(session: Session) -> list[LowStock]:
             out.append(LowStock(product, level, qty(product.min_stock)))
     out.sort(key=lambda x: (-(x.shortfall / x.minimum if x.minimum else 0), x.product.sku))
     return out
+
+
+def adjust_stock(
+    session: Session,
+    *,
+    product: Product,
+    warehouse_id: int,
+    counted: Decimal,
+    date: dt.date,
+    settings: Settings,
+    reason: str,
+    actor_id: int | None = None,
+    batch: str = "",
+):
+    """盘点调整 as one business action: the moves and their posted voucher (none when nothing changed)."""
+    from sqlalchemy import update
+
+    from erp.vouchers import create_voucher, post_voucher
+
+    result = count_adjustment(
+        session,
+        product=product,
+        warehouse_id=warehouse_id,
+        counted=counted,
+        date=date,
+        settings=settings,
+        reason=reason,
+        batch=batch,
+    )
+    voucher = None
+    if result.voucher_lines:
+        voucher = create_voucher(
+            session,
+            date=date,
+            lines=result.voucher_lines,
+            summary=f"盘点调整：{reason}"[:128],
+            created_by=actor_id,
+            source_type="adjust",
+            source_id=product.id,
+        )
+        # a count is a fact on the shelf, not a spending decision: no approval step
+        post_voucher(session, voucher, settings, actor_id, needs_no_approval=True)
+        session.execute(
+            update(StockMove)
+            .where(
+                StockMove.source_type == "adjust",
+                StockMove.voucher_id.is_(None),
+                StockMove.product_id == product.id,
+            )
+            .values(voucher_id=voucher.id, source_id=voucher.id)
+        )
+        session.flush()
+    return result, voucher

@@ -318,3 +318,66 @@ def test_void_draft_voucher(engine, cfg):
         assert void_voucher(s, v, None) is None
         assert v.status == "void"
         assert balance(s, "1002") == D("0.00")
+
+
+def test_stock_count_adjustment_books_gain_and_loss(engine, cfg):
+    from erp.stock import adjust_stock, default_warehouse
+
+    with transaction(engine) as s:
+        p = create_product(s, sku="A001", name="电阻器")
+        book_invoice(s, parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100")]), cfg)
+        wh = default_warehouse(s)
+        result, voucher = adjust_stock(
+            s,
+            product=p,
+            warehouse_id=wh.id,
+            counted=D("90"),
+            date=dt.date(2024, 5, 31),
+            settings=cfg,
+            reason="月末盘点",
+        )
+        assert result.difference == D("-10")
+        assert voucher.status == "posted"
+        assert lines_by_account(s, voucher.id) == {"1901": (D("50.00"), D("0")), "1405": (D("0"), D("50.00"))}
+        assert on_hand(s, p.id) == D("90")
+        assert balance(s, "1405") == stock_value(s, p.id) == D("450.00")
+        result, voucher = adjust_stock(
+            s,
+            product=p,
+            warehouse_id=wh.id,
+            counted=D("95"),
+            date=dt.date(2024, 5, 31),
+            settings=cfg,
+            reason="复盘",
+        )
+        assert lines_by_account(s, voucher.id) == {"1405": (D("25.00"), D("0")), "1901": (D("0"), D("25.00"))}
+        assert balance(s, "1405") == stock_value(s, p.id) == D("475.00")
+        with pytest.raises(ErpError) as err:
+            adjust_stock(
+                s,
+                product=p,
+                warehouse_id=wh.id,
+                counted=D("1"),
+                date=dt.date(2024, 5, 31),
+                settings=cfg,
+                reason="",
+            )
+        assert err.value.code == "INVALID_INPUT"
+        _, none = adjust_stock(
+            s,
+            product=p,
+            warehouse_id=wh.id,
+            counted=D("95"),
+            date=dt.date(2024, 5, 31),
+            settings=cfg,
+            reason="无差异",
+        )
+        assert none is None
+
+
+def test_invalid_tax_id_refused_for_new_party(engine):
+    with transaction(engine) as s:
+        with pytest.raises(ErpError) as err:
+            create_party(s, name="坏税号公司", tax_id="91310000MA1FL8XQ30")
+        assert err.value.code == "INVALID_TAX_ID"
+        assert "校验位" in err.value.message()
