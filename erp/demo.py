@@ -476,7 +476,15 @@ class _Demo:
             if short == "华为":
                 profile = "slow"  # so 华为欠我们多少钱 has an interesting answer
             self.customers.append(
-                {"id": party.id, "name": name, "tax_id": party.tax_id, "series": series, "profile": profile}
+                {
+                    "id": party.id,
+                    "name": name,
+                    "tax_id": party.tax_id,
+                    "series": series,
+                    "profile": profile,
+                    "weekday": self.rng.randint(0, 4),
+                    "month_day": self.rng.choice((5, 10, 15, 20, 25)),
+                }
             )
         for i, (name, short, prov, city, days, what) in enumerate(SUPPLIERS[: self.n_suppliers]):
             party = create_party(
@@ -822,26 +830,40 @@ class _Demo:
         if profile == "prompt":
             when = due + dt.timedelta(days=self.rng.randint(-10, 7))
         elif profile == "slow":
-            when = due + dt.timedelta(days=self.rng.randint(10, 75))
+            when = due + dt.timedelta(days=self.rng.randint(0, 45))
         else:
             if self.rng.random() < 0.15:
                 return  # disputed: never paid
             when = due + dt.timedelta(days=self.rng.randint(45, 200))
-        when = _next_weekday(max(when, day + dt.timedelta(days=1)))
+        when = self._pay_day(cust, max(when, day + dt.timedelta(days=1)))
         if self.rng.random() < 0.08:  # pays half now, the rest a month later
             half = q2(inv.total / 2)
             self.receipt_plan[when][cust["id"]] += half
-            later = _next_weekday(when + dt.timedelta(days=30))
+            later = self._pay_day(cust, when + dt.timedelta(days=30))
             self.receipt_plan[later][cust["id"]] += inv.total - half
         else:
             self.receipt_plan[when][cust["id"]] += inv.total
 
+    @staticmethod
+    def _pay_day(cust: dict, when: dt.date) -> dt.date:
+        """Customers pay in batches: prompt ones on their weekday, the others on their day of the month."""
+        if cust["profile"] == "prompt":
+            return when + dt.timedelta(days=(cust["weekday"] - when.weekday()) % 7)
+        day = when if when.day <= cust["month_day"] else _add_months(when, 1)
+        return _next_weekday(day.replace(day=cust["month_day"]))
+
     def _plan_payment(self, s: Session, inv: Invoice, day: dt.date) -> None:
-        due = inv.due_date or day
-        late = self.rng.random() < 0.07
-        when = due + dt.timedelta(days=self.rng.randint(20, 45) if late else self.rng.randint(-3, 3))
-        when = _next_weekday(max(when, day))
-        self.payment_plan[when][inv.party_id] += inv.total
+        """Our payment runs are on the 10th and the 25th: everything due by then (a few a run later)."""
+        due = max(inv.due_date or day, day)
+        if self.rng.random() < 0.07:
+            due += dt.timedelta(days=16)
+        if due.day <= 10:
+            run = due.replace(day=10)
+        elif due.day <= 25:
+            run = due.replace(day=25)
+        else:
+            run = _add_months(due, 1).replace(day=10)
+        self.payment_plan[_next_weekday(run)][inv.party_id] += inv.total
 
     def collect(self, s: Session, day: dt.date) -> None:
         for party_id, amount in sorted(self.receipt_plan.pop(day, {}).items()):

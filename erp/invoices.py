@@ -681,6 +681,8 @@ def _apply_invoice(
             session.add(ln)
             acc = stock_account(product)
             cogs[acc] = cogs.get(acc, ZERO) + value
+    # stock carried at no cost (e.g. a count gain before any purchase) leaves at no cost: no zero lines
+    cogs = {acc: v for acc, v in cogs.items() if v}
     if cogs:
         current = as_lines(lines_of(session, voucher.id))
         summary = f"结转成本 {invoice.number}"
@@ -688,9 +690,12 @@ def _apply_invoice(
         extra = [Line("5401", debit=total, summary=summary)] + [
             Line(acc, credit=v, summary=summary) for acc, v in cogs.items()
         ]
+        # adding the cost of sales is part of posting, not a change to what the manager approved
+        was_approved, approver = voucher.status == "approved", voucher.approved_by
         replace_lines(session, voucher, current + extra, actor_id)
-        if voucher.status == "draft" and voucher.approved_by:
+        if was_approved and voucher.status == "draft":
             voucher.status = "approved"
+            voucher.approved_by = approver
             session.add(voucher)
     if invoice.direction == "sales" or invoice.direction == "purchase":
         invoice.due_date = invoice.issue_date + dt.timedelta(days=party.credit_days if party else 0)

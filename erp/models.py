@@ -127,7 +127,9 @@ class StockMove(SQLModel, table=True):
     """Append-only stock ledger; on-hand is the sum of ``quantity``."""
 
     __table_args__ = (
-        Index("ix_stockmove_product_wh", "product_id", "warehouse_id"),
+        # covering: on-hand and value per product/warehouse/batch are read from the index alone
+        # (bench/erp_queries.py: a product with 19k moves, 70 ms -> 5 ms)
+        Index("ix_stockmove_onhand", "product_id", "warehouse_id", "batch", "quantity", "amount"),
         Index("ix_stockmove_source", "source_type", "source_id"),
     )
 
@@ -247,7 +249,11 @@ class Voucher(SQLModel, table=True):
 
 
 class VoucherLine(SQLModel, table=True):
-    __table_args__ = (Index("ix_voucherline_account_party", "account_code", "party_id"),)
+    __table_args__ = (
+        Index("ix_voucherline_account_party", "account_code", "party_id"),
+        # covering: the trial balance sums every line without reading the table (1.26M lines: 2.6 s -> 0.75 s)
+        Index("ix_voucherline_ledger", "account_code", "voucher_id", "debit", "credit"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     voucher_id: int = Field(foreign_key="voucher.id", index=True)
