@@ -430,3 +430,15 @@ def test_red_invoice_with_signed_amount_is_confirmed() -> None:
     assert inv.total is not None and inv.total < 0
     cross_check(inv, data, "pdf", today=TODAY)
     assert "total" in inv.meta["qr_confirmed"] and inv.ok
+
+
+def test_disabled_cross_check_does_nothing() -> None:
+    from invoice_ocr import qr
+
+    data = pdf_with_qr(CORPUS[0])
+    inv = _read(data)
+    with qr.disabled():
+        cross_check(inv, data, "pdf", today=TODAY)
+    assert "qr_confirmed" not in inv.meta and "qr_notes" not in inv.meta
+    cross_check(inv, data, "pdf", today=TODAY)
+    assert "number" in inv.meta["qr_confirmed"]
