@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from invoice_ocr import read
+from invoice_ocr import qr, read
 from invoice_ocr.checks import check
 from invoice_ocr.model import ParsedInvoice
 from invoice_ocr.qr import (
@@ -225,7 +225,9 @@ def test_broken_inputs_decode_to_nothing() -> None:
 
 
 def _read(data: bytes, source: str = "t") -> ParsedInvoice:
-    inv = read(data, source=source, today=TODAY)
+    """A reading without the QR, whether or not ``read`` calls ``cross_check`` itself."""
+    with qr.disabled():
+        inv = read(data, source=source, today=TODAY)
     assert inv.error is None, inv.error
     return inv
 
@@ -433,8 +435,6 @@ def test_red_invoice_with_signed_amount_is_confirmed() -> None:
 
 
 def test_disabled_cross_check_does_nothing() -> None:
-    from invoice_ocr import qr
-
     data = pdf_with_qr(CORPUS[0])
     inv = _read(data)
     with qr.disabled():
@@ -442,3 +442,20 @@ def test_disabled_cross_check_does_nothing() -> None:
     assert "qr_confirmed" not in inv.meta and "qr_notes" not in inv.meta
     cross_check(inv, data, "pdf", today=TODAY)
     assert "number" in inv.meta["qr_confirmed"]
+
+
+@pytest.mark.parametrize("state", ["stained", "damaged", "cropped"])
+def test_photo_cross_check_uses_a_readable_code_and_reads_on_without_one(state: str) -> None:
+    """The reading stands in for OCR's (the text PDF's); the QR comes from the degraded photo."""
+    from tests.invoice_corpus.qr import photo_with_qr
+
+    truth = CORPUS[4]
+    inv = _read(to_pdf(truth))
+    inv.meta["engine"] = "test-ocr"
+    before = inv.to_json_dict()
+    cross_check(inv, photo_with_qr(truth, state, seed=11), "image", today=TODAY)
+    assert inv.to_json_dict() == before
+    if state == "stained":
+        assert {"number", "issue_date", "total"} <= set(inv.meta["qr_confirmed"])
+    else:
+        assert "qr" not in inv.meta and inv.meta["qr_notes"] == ["未找到可识别的二维码，仅按票面文字读取"]
