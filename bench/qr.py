@@ -83,6 +83,7 @@ class Score:
     qr_confident: int = 0
     qr_confident_wrong: int = 0
     wrong: list[str] = field(default_factory=list)
+    qr_wrong: list[str] = field(default_factory=list)
 
     def add(self, got: dict[str, Any], truth: dict[str, Any], unsure: set[str], key: str) -> None:
         n = len(truth["lines"])
@@ -103,31 +104,35 @@ class Score:
                 self.qr_correct += right
                 self.qr_confident += confident
                 self.qr_confident_wrong += confident and not right
+                if not right:
+                    flag = "confident" if confident else "flagged"
+                    self.qr_wrong.append(f"{key} {name}: {have[name]!r} (truth {value!r}, {flag})")
             if confident and not right:
                 self.wrong.append(f"{key} {name}: {have[name]!r} (truth {value!r})")
         self.fully_correct += all_right
 
     def merge(self, other: Score) -> None:
         for name in self.__dataclass_fields__:
-            if name == "wrong":
-                self.wrong += other.wrong
+            if name in ("wrong", "qr_wrong"):
+                getattr(self, name).extend(getattr(other, name))
             else:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def one_photo(job: tuple[int, str, float]) -> dict[str, Any]:
+def one_photo(job: tuple[int, str, float, str]) -> dict[str, Any]:
     """Read one photo: the baseline reading, then the QR cross-check on a copy of it."""
     from invoice_ocr import qr, read
+    from invoice_ocr.readers import Limits
     from tests.invoice_corpus.data import make_corpus
     from tests.invoice_corpus.qr import photo_with_qr
 
-    index, state, strength = job
+    index, state, strength, engine = job
     inv = make_corpus()[index]
     data = photo_with_qr(inv, state, seed=1000 + index, strength=strength)
     source = f"{inv.key}-{state}.jpg"
     started = time.monotonic()
     with qr.disabled():
-        base = read(data, source=source, today=TODAY)
+        base = read(data, source=source, today=TODAY, limits=Limits(ocr_engine=engine))
     ocr_seconds = time.monotonic() - started
     checked = copy.deepcopy(base)
     started = time.monotonic()
@@ -161,14 +166,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--n", type=int, default=16, help="photos (default 16)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--show-wrong", action="store_true", help="list the confident wrong fields")
+    parser.add_argument("--engine", default="auto", help="OCR engine for Limits.ocr_engine (default auto)")
+    parser.add_argument(
+        "--hard", type=float, default=1.5, help="degradation of every other photo (default 1.5)"
+    )
+    parser.add_argument(
+        "--show-wrong", action="store_true", help="list confident wrong fields and QR-field errors"
+    )
     args = parser.parse_args(argv)
 
     from tests.invoice_corpus.data import make_corpus
 
     corpus_size = len(make_corpus())
     jobs = [
-        (int(k * corpus_size / args.n) % corpus_size, PLAN[k % len(PLAN)], 1.0 if k % 2 == 0 else 1.5)
+        (
+            int(k * corpus_size / args.n) % corpus_size,
+            PLAN[k % len(PLAN)],
+            1.0 if k % 2 == 0 else args.hard,
+            args.engine,
+        )
         for k in range(args.n)
     ]
     started = time.monotonic()
@@ -188,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             scores[run].merge(s)
             by_state.setdefault(r["state"], {}).setdefault(run, Score()).merge(s)
 
-    print(f"{len(results)} photos ({failed} not read at all), {args.workers} workers, {wall:.0f} s wall")
+    print(
+        f"{len(results)} photos ({failed} not read at all), engine {args.engine}, "
+        f"strength 1.0/{args.hard}, {args.workers} workers, {wall:.0f} s wall"
+    )
     decoded = {st: [r["decoded"] for r in results if r["state"] == st] for st in dict.fromkeys(PLAN)}
     print("QR decoded: " + ", ".join(f"{st} {sum(v)}/{len(v)}" for st, v in decoded.items() if v))
     print(
@@ -220,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         for run, s in scores.items():
             print(f"confident wrong, {run}:")
             for w in s.wrong:
+                print("   ", w)
+            print(f"QR-field errors, {run}:")
+            for w in s.qr_wrong:
                 print("   ", w)
     return 0
 
