@@ -119,16 +119,16 @@ class Score:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def one_photo(job: tuple[int, str, float, str]) -> dict[str, Any]:
+def one_photo(job: tuple[int, str, float, str, int]) -> dict[str, Any]:
     """Read one photo: the baseline reading, then the QR cross-check on a copy of it."""
     from invoice_ocr import qr, read
     from invoice_ocr.readers import Limits
     from tests.invoice_corpus.data import make_corpus
     from tests.invoice_corpus.qr import photo_with_qr
 
-    index, state, strength, engine = job
+    index, state, strength, engine, dpi = job
     inv = make_corpus()[index]
-    data = photo_with_qr(inv, state, seed=1000 + index, strength=strength)
+    data = photo_with_qr(inv, state, seed=1000 + index, strength=strength, dpi=dpi)
     source = f"{inv.key}-{state}.jpg"
     started = time.monotonic()
     with qr.disabled():
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             PLAN[k % len(PLAN)],
             1.0 if k % 2 == 0 else args.hard,
             args.engine,
+            args.dpi,
         )
         for k in range(args.n)
     ]
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{len(results)} photos ({failed} not read at all), engine {args.engine}, "
-        f"strength 1.0/{args.hard}, {args.workers} workers, {wall:.0f} s wall"
+        f"strength 1.0/{args.hard}, {args.dpi} dpi, {args.workers} workers, {wall:.0f} s wall"
     )
     decoded = {st: [r["decoded"] for r in results if r["state"] == st] for st in dict.fromkeys(PLAN)}
     print("QR decoded: " + ", ".join(f"{st} {sum(v)}/{len(v)}" for st, v in decoded.items() if v))

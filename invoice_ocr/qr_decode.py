@@ -68,12 +68,20 @@ def _binarised(gray):  # type: ignore[no-untyped-def]
     return out
 
 
+def _sharpened(gray):  # type: ignore[no-untyped-def]
+    """Unsharp mask: restores module edges that a blurred, upscaled photo has lost."""
+    import cv2
+
+    return cv2.addWeighted(gray, 1.8, cv2.GaussianBlur(gray, (0, 0), 3), -0.8, 0)
+
+
 def decode_qr(image: Any) -> list[str]:
     """Texts of the QR codes in a page image (PIL or numpy), first found first; [] when none.
 
-    Tries the whole page, then the top-left region upscaled (where invoices
-    print the code, and where a small code in a large photo needs more pixels),
-    then Otsu-binarised versions of both (uneven light, JPEG noise).
+    Tries the whole page; then the top-left region (where invoices print the
+    code) upscaled 2× and 3× and sharpened, which is what a small or distant
+    code needs (measured on the corpus photos at 100–120 dpi: 7 of 11 codes
+    the whole page missed); then an Otsu-binarised page (uneven light).
     """
     gray = _gray(image)
     if gray.size == 0:
@@ -83,13 +91,10 @@ def decode_qr(image: Any) -> list[str]:
         gray = _scaled(gray, MAX_SIDE / max(h, w))
         h, w = gray.shape[:2]
     corner = gray[: max(1, int(h * 0.5)), : max(1, int(w * 0.4))]
-    up = 2.0 if max(corner.shape) < 1600 else 1.0
-    attempts = (
-        lambda: gray,
-        lambda: _scaled(corner, up),
-        lambda: _binarised(gray),
-        lambda: _binarised(_scaled(corner, up)),
-    )
+    attempts = [lambda: gray]
+    if max(corner.shape) < 1600:
+        attempts += [lambda: _sharpened(_scaled(corner, 2.0)), lambda: _sharpened(_scaled(corner, 3.0))]
+    attempts.append(lambda: _binarised(gray))
     for attempt in attempts:
         texts = _read(attempt())
         if texts:

@@ -143,8 +143,11 @@ def page_with_qr(inv: TruthInvoice, state: str = "ok", seed: int = 0, dpi: int =
 
 
 def photo_with_qr(
-    inv: TruthInvoice, state: str = "ok", seed: int | None = None, strength: float = 1.0
+    inv: TruthInvoice, state: str = "ok", seed: int | None = None, strength: float = 1.0, dpi: int = 200
 ) -> bytes:
-    """A degraded phone photo (JPEG) of the invoice with its QR in one of QR_STATES."""
+    """A degraded phone photo (JPEG) of the invoice with its QR in one of QR_STATES.
+
+    ``dpi`` below 200 is a photo taken from further away: fewer pixels per character and per module.
+    """
     seed = seed if seed is not None else zlib.crc32(inv.key.encode()) % 10_000
-    return degrade(page_with_qr(inv, state, seed), seed, strength)
+    return degrade(page_with_qr(inv, state, seed, dpi), seed, strength)
