@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=16, help="photos (default 16)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--engine", default="auto", help="OCR engine for Limits.ocr_engine (default auto)")
+    parser.add_argument("--dpi", type=int, default=200, help="page resolution before degrading (default 200)")
     parser.add_argument(
         "--hard", type=float, default=1.5, help="degradation of every other photo (default 1.5)"
     )
