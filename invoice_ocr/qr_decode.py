@@ -75,17 +75,20 @@ def _sharpened(gray):  # type: ignore[no-untyped-def]
     return cv2.addWeighted(gray, 1.8, cv2.GaussianBlur(gray, (0, 0), 3), -0.8, 0)
 
 
-def decode_qr(image: Any) -> list[str]:
+def decode_qr(image: Any, thorough: bool = True) -> list[str]:
     """Texts of the QR codes in a page image (PIL or numpy), first found first; [] when none.
 
     Tries the whole page; then the top-left region (where invoices print the
     code) upscaled 2× and 3× and sharpened, which is what a small or distant
     code needs (measured on the corpus photos at 100–120 dpi: 7 of 11 codes
     the whole page missed); then an Otsu-binarised page (uneven light).
+    ``thorough=False`` tries the image as it is only: enough for a clean render.
     """
     gray = _gray(image)
     if gray.size == 0:
         return []
+    if not thorough:
+        return list(dict.fromkeys(_read(gray)))
     h, w = gray.shape[:2]
     if max(h, w) > MAX_SIDE:
         gray = _scaled(gray, MAX_SIDE / max(h, w))
@@ -136,9 +139,11 @@ def qr_from_pdf(data: bytes, limits: Limits | None = None, max_pages: int = 3) -
                 continue
             # crop = points cut from (left, bottom, right, top): keep the top-left 40% × 50%
             corner = page.render(scale=4, crop=(0, h * 0.5, w * 0.6, 0), grayscale=True).to_pil()
-            texts = decode_qr(corner)
-            if not texts:
-                texts = decode_qr(page.render(scale=200 / 72, grayscale=True).to_pil())
+            texts = decode_qr(corner, thorough=False)
+            if not texts:  # a QR placed elsewhere on the page; a scan or photo gets every attempt
+                scanned = page.get_textpage().count_chars() == 0
+                full = page.render(scale=200 / 72, grayscale=True).to_pil()
+                texts = decode_qr(full, thorough=scanned)
             if texts:
                 return texts
         return []

@@ -459,3 +459,17 @@ def test_photo_cross_check_uses_a_readable_code_and_reads_on_without_one(state: 
         assert {"number", "issue_date", "total"} <= set(inv.meta["qr_confirmed"])
     else:
         assert "qr" not in inv.meta and inv.meta["qr_notes"] == ["未找到可识别的二维码，仅按票面文字读取"]
+
+
+def test_scanned_pdf_and_photo_pdf_give_their_qr() -> None:
+    from PIL import Image
+
+    from tests.invoice_corpus.qr import photo_with_qr
+
+    truth = CORPUS[5]
+    scan = page_with_qr(truth, "ok").convert("RGB")
+    photo = Image.open(io.BytesIO(photo_with_qr(truth, "ok", seed=3))).convert("RGB")
+    for img in (scan, photo):
+        buf = io.BytesIO()
+        img.save(buf, "PDF", resolution=200)
+        assert qr_from_pdf(buf.getvalue()) == [payload_for(truth)]
