@@ -149,6 +149,7 @@ def one_photo(job: tuple[int, str, float, str, int]) -> dict[str, Any]:
             "with QR": (checked.to_json_dict(), sorted(checked.doubtful_fields()), checked.error),
         },
         "decoded": "qr" in checked.meta,
+        "payload": checked.meta.get("qr"),
         "chosen": {**checked.meta.get("qr_chosen", {}), **checked.meta.get("qr_filled", {})},
         "confirmed": checked.meta.get("qr_confirmed", []),
         "ocr_seconds": ocr_seconds,
@@ -235,6 +236,23 @@ def main(argv: list[str] | None = None) -> int:
             f"  {state:8} {pct(a.correct, a.fields)} → {pct(b.correct, b.fields)}   "
             f"{pct(a.confident_wrong, a.confident)} → {pct(b.confident_wrong, b.confident)}"
         )
+    # Not done (the rule keeps an unread number or date null): how often the QR could have filled one.
+    could, right = 0, 0
+    for r in results:
+        payload, got = r["payload"], r["runs"]["with QR"][0]
+        if not payload:
+            continue
+        for name, value in (
+            ("number", payload["number"]),
+            ("issue_date", payload["issue_date"]),
+            (payload["amount_field"], payload["amount"]),
+        ):
+            if name and got.get(name) is None:
+                could += 1
+                right += r["truth"][name] == value
+    print(
+        f"null QR fields the QR could have filled (left null by the rule): {could}, equal to the truth: {right}"
+    )
     chosen = [(r["key"], r["chosen"]) for r in results if r["chosen"]]
     print(f"QR chose or filled a value on {len(chosen)} photos: {chosen}")
     if args.show_wrong:
