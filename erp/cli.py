@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from erp.config import Settings, get_settings
 from erp.errors import ErpError
-from erp.money import fmt, to_str2
+from erp.money import fmt, fmt_qty, to_str2
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -172,10 +172,12 @@ def cmd_stock(args: argparse.Namespace) -> int:
             return 0
         for r in rows:
             flag = "（⚠低于最低库存）" if r["below_minimum"] else ""
-            print(f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {r['on_hand']}{r['unit'] or ''}{flag}")
+            print(
+                f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {fmt_qty(Decimal(r['on_hand']))}{r['unit'] or ''}{flag}"
+            )
             for lv in r["levels"]:
                 batch = f" 批次 {lv['batch']}" if lv["batch"] else ""
-                print(f"    {lv['warehouse']}{batch}: {lv['quantity']}")
+                print(f"    {lv['warehouse']}{batch}: {fmt_qty(Decimal(lv['quantity']))}")
     return 0
 
 
@@ -358,6 +360,75 @@ def cmd_voucher(args: argparse.Namespace) -> int:
 
 
 @_fails
+def cmd_voucher_change(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.invoices import approve_invoice, void_invoice
+    from erp.models import Invoice, Settlement
+    from erp.receivables import void_settlement
+    from erp.vouchers import approve_voucher, get_voucher, post_voucher, void_voucher
+
+    s = _settings()
+    with transaction(_engine()) as session:
+        v = get_voucher(session, args.number)
+        invoice = session.get(Invoice, v.source_id) if v.source_type == "invoice" else None
+        if args.action == "void":
+            # void the business document too, so stock and open items follow the ledger
+            if invoice is not None:
+                reversal = void_invoice(session, invoice.id, s, actor_id=None, reason=args.reason)
+            elif v.source_type in ("receipt", "payment"):
+                void_settlement(session, session.get(Settlement, v.source_id), None, reason=args.reason)
+                reversal = session.get(type(v), v.reversed_by_id) if v.reversed_by_id else None
+            else:
+                reversal = void_voucher(session, v, None, reason=args.reason)
+            print(f"凭证 {v.number} 已作废" + (f"，冲销凭证 {reversal.number}" if reversal else ""))
+            return 0
+        if args.action == "approve":
+            if invoice is not None:
+                result = approve_invoice(session, invoice.id, s, manager_id=None)
+                print(f"凭证 {v.number} 已审批并入账" if result.outcome != "needs_approval" else "")
+            else:
+                approve_voucher(session, v, None)
+                post_voucher(session, v, s, None)
+                print(f"凭证 {v.number} 已审批并入账")
+            return 0
+    return 2
+
+
+@_fails
+def cmd_settle(args: argparse.Namespace) -> int:
+    from erp.db import transaction
+    from erp.parties import find_parties
+    from erp.receivables import settle
+
+    s = _settings()
+    side = "receivable" if args.command == "receive" else "payable"
+    kind = "customer" if side == "receivable" else "supplier"
+    date = dt.date.fromisoformat(args.date) if args.date else _today(s)
+    with transaction(_engine()) as session:
+        matches = find_parties(session, args.party, kind=kind)
+        if not matches:
+            raise ErpError("NOT_FOUND", what="客户" if side == "receivable" else "供应商", key=args.party)
+        if len(matches) > 1 and matches[0].score == matches[1].score:
+            names = "、".join(m.item.name for m in matches[:3])
+            raise ErpError("INVALID_INPUT", why=f"「{args.party}」对应多个单位：{names}，请写全称")
+        party = matches[0].item
+        st = settle(
+            session, party=party, amount=args.amount, date=date, settings=s, side=side, reference=args.ref
+        )
+        from erp.models import Voucher
+
+        number = session.get(Voucher, st.voucher_id).number
+    word = "收到" if side == "receivable" else "支付"
+    extra = (
+        f"，其中 ¥{fmt(st.unallocated)} 记为{'预收' if side == 'receivable' else '预付'}账款"
+        if st.unallocated
+        else ""
+    )
+    print(f"已登记{word} {party.name} ¥{fmt(st.amount)}，凭证 {number}{extra}")
+    return 0
+
+
+@_fails
 def cmd_trial_balance(args: argparse.Namespace) -> int:
     from erp.reports import TBRow, trial_balance
 
@@ -463,11 +534,66 @@ def cmd_period(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from erp.models import Account
+
+    with Session(_engine()) as session:
+        rows = session.exec(select(Account).where(Account.active == True).order_by(Account.code)).all()  # noqa: E712
+    if args.json:
+        _print_json(
+            {
+                "accounts": [
+                    {"code": a.code, "name": a.name, "level": a.level, "category": a.category,
+                     "nature": a.nature, "leaf": a.is_leaf, "aux_party": a.aux_party}
+                    for a in rows
+                ]
+            }
+        )  # fmt: skip
+        return 0
+    for a in rows:
+        aux = "（往来核算）" if a.aux_party else ""
+        print(f"{'  ' * (a.level - 1)}{a.code} {a.name}{aux}")
+    return 0
+
+
+@_fails
 def cmd_rules(args: argparse.Namespace) -> int:
     from erp.chart import full_name
-    from erp.models import PostingRule
+    from erp.db import transaction
+    from erp.models import Account, PostingRule
 
     engine = _engine()
+    if args.action == "add":
+        with transaction(engine) as session:
+            acc = session.get(Account, args.account)
+            if acc is None:
+                raise ErpError("UNKNOWN_ACCOUNT", code=args.account)
+            if not acc.is_leaf:
+                raise ErpError("NOT_LEAF_ACCOUNT", code=acc.code, name=acc.name)
+            rule = PostingRule(
+                direction=args.direction,
+                invoice_type=args.type,
+                category=args.category,
+                account_code=acc.code,
+                is_stock=args.stock,
+                vat_deductible=False if args.no_deduct else None,
+                priority=args.priority,
+                note=args.note,
+            )
+            session.add(rule)
+            session.flush()
+            print(
+                f"已添加规则 {rule.id}：{args.direction} {args.category or '（其他）'} -> {acc.code} {full_name(session, acc.code)}"
+            )
+        return 0
+    if args.action == "remove":
+        with transaction(engine) as session:
+            rule = session.get(PostingRule, args.id)
+            if rule is None:
+                raise ErpError("NOT_FOUND", what="记账规则", key=args.id)
+            session.delete(rule)
+        print(f"已删除规则 {args.id}")
+        return 0
     with Session(engine) as session:
         rows = session.exec(select(PostingRule).order_by(PostingRule.direction, PostingRule.category)).all()
         for r in rows:
@@ -558,6 +684,59 @@ def cmd_stock_adjust(args: argparse.Namespace) -> int:
     return 0
 
 
+@_fails
+def cmd_margin(args: argparse.Namespace) -> int:
+    from erp.reports import gross_margin
+
+    start = dt.date.fromisoformat(args.start) if args.start else None
+    end = dt.date.fromisoformat(args.end) if args.end else None
+    with Session(_engine()) as session:
+        rows = gross_margin(session, start=start, end=end)
+    data = [
+        {
+            "sku": r.product.sku,
+            "name": r.product.name,
+            "quantity": str(r.quantity),
+            "revenue": to_str2(r.revenue),
+            "cost": to_str2(r.cost),
+            "margin": to_str2(r.margin),
+            "margin_rate": str(r.margin_rate) if r.margin_rate is not None else None,
+        }
+        for r in rows[: args.limit]
+    ]
+    if args.json:
+        _print_json({"start": args.start, "end": args.end, "products": data})
+        return 0
+    print("销售毛利（按商品）：")
+    for r in data:
+        rate = f"{r['margin_rate']}%" if r["margin_rate"] else "-"
+        print(
+            f"  {r['sku']:<8} {r['name']:<16} 收入 {fmt(Decimal(r['revenue'])):>12} 成本 {fmt(Decimal(r['cost'])):>12} 毛利 {fmt(Decimal(r['margin'])):>12} {rate:>7}"
+        )
+    return 0
+
+
+@_fails
+def cmd_balance(args: argparse.Namespace) -> int:
+    from erp.chart import full_name
+    from erp.models import Account
+    from erp.reports import balance
+
+    with Session(_engine()) as session:
+        acc = session.get(Account, args.account)
+        if acc is None:
+            raise ErpError("UNKNOWN_ACCOUNT", code=args.account)
+        until = dt.date.fromisoformat(args.until) if args.until else None
+        value = balance(session, acc.code, until=until)
+        name = full_name(session, acc.code)
+    side = "借" if value >= 0 else "贷"
+    if args.json:
+        _print_json({"account": acc.code, "name": name, "balance": to_str2(value), "until": args.until})
+    else:
+        print(f"{acc.code} {name} 余额：{side} ¥{fmt(abs(value))}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="数据库：upgrade 应用迁移")
     p.add_argument("action", choices=["upgrade"])
@@ -596,6 +775,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     ps.add_argument("--json", action="store_true")
     ps.set_defaults(func=cmd_voucher)
 
+    pv = vs.add_parser("void", help="作废（已记账的生成红字冲销凭证）")
+    pv.add_argument("number")
+    pv.add_argument("--reason", required=True)
+    pv.set_defaults(func=cmd_voucher_change)
+    pa = vs.add_parser("approve", help="经理审批并入账")
+    pa.add_argument("number")
+    pa.set_defaults(func=cmd_voucher_change)
+
+    for name, help_text in (("receive", "登记收款：receive 华为 5000"), ("pay", "登记付款：pay 供应商 3000")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("party")
+        p.add_argument("amount")
+        p.add_argument("--date", help="YYYY-MM-DD（默认今天）")
+        p.add_argument("--ref", help="银行流水号等")
+        p.set_defaults(func=cmd_settle)
+
     p = sub.add_parser("trial-balance", help="试算平衡表")
     p.add_argument("--period", help="YYYY-MM（默认本月）")
     p.add_argument("--json", action="store_true")
@@ -616,6 +811,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     pls = ss.add_parser("list")
     pls.add_argument("--json", action="store_true")
     pls.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("margin", help="销售毛利（按商品）")
+    p.add_argument("--start", help="YYYY-MM-DD")
+    p.add_argument("--end", help="YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_margin)
+
+    p = sub.add_parser("balance", help="科目余额：balance 1002（含下级科目，借方为正）")
+    p.add_argument("account")
+    p.add_argument("--until", help="截至日期 YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_balance)
 
     p = sub.add_parser("party", help="往来单位：party add NAME --kind customer --tax-id ...")
     ps = p.add_subparsers(dest="action", required=True)
@@ -657,5 +865,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("period")
     p.set_defaults(func=cmd_period)
 
-    p = sub.add_parser("rules", help="列出记账规则（发票项目类别 -> 科目）")
-    p.set_defaults(func=cmd_rules)
+    p = sub.add_parser("accounts", help="科目表")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("rules", help="记账规则：rules list / rules add / rules remove ID")
+    rs = p.add_subparsers(dest="action")
+    p.set_defaults(func=cmd_rules, action="list")
+    rs.add_parser("list").set_defaults(func=cmd_rules)
+    ra = rs.add_parser("add", help="rules add --direction purchase --category 办公用品 --account 560203")
+    ra.add_argument("--direction", choices=["purchase", "sales"], required=True)
+    ra.add_argument("--category", default="", help="发票项目名称 *类别* 中的文字；空 = 其他")
+    ra.add_argument("--account", required=True)
+    ra.add_argument("--type", choices=["*", "special", "normal"], default="*", help="发票类型")
+    ra.add_argument("--stock", action="store_true", help="商品进出库存")
+    ra.add_argument("--no-deduct", action="store_true", help="进项税不得抵扣")
+    ra.add_argument("--priority", type=int, default=10, help="同样匹配时优先级高者胜（默认规则为 0）")
+    ra.add_argument("--note")
+    ra.set_defaults(func=cmd_rules)
+    rr = rs.add_parser("remove")
+    rr.add_argument("id", type=int)
+    rr.set_defaults(func=cmd_rules)

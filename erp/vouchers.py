@@ -94,11 +94,15 @@ def ensure_open(session: Session, date: dt.date) -> None:
 
 
 def _next_seq(session: Session, period: str) -> int:
-    row = session.get(Period, period)
-    if row is None:
-        session.add(Period(period=period))
-        session.flush()
-    # Lock the period row (PostgreSQL) so two writers cannot take the same number.
+    # Two writers may open a new period at once: insert-if-absent, then lock the row
+    # (PostgreSQL) so they cannot take the same number.
+    if session.get(Period, period) is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(Period).values(period=period, closed=False).on_conflict_do_nothing())
     session.exec(select(Period).where(Period.period == period).with_for_update()).first()
     current = session.exec(select(func.max(Voucher.seq)).where(Voucher.period == period)).one()
     return int(current or 0) + 1

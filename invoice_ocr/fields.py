@@ -17,7 +17,7 @@ def spaced(label: str) -> str:
     return r"\s*".join(re.escape(c) for c in label)
 
 
-COLON = r"\s*[:：]?\s*"
+COLON = r"\s*[:：;；]?\s*"
 MONEY = r"[-－]?\s*[¥￥Y]?\s*[-－]?\d[\d,]*(?:[.．]\s*\d+)?"
 WORD_DIGITS = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正"
 
@@ -43,13 +43,13 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule("issuer", spaced("开票人"), r"[^\s:：;；,，]{1,16}"),
     FieldRule(
         "total_in_words",
-        spaced("价税合计") + r"\s*[（(]?\s*大\s*写\s*[)）]?",
+        spaced("价税合计") + r"\s*[（(〈<]?\s*大\s*写\s*[)）〉>]?",
         rf"(?:[（(]\s*负\s*数\s*[)）]\s*)?[{WORD_DIGITS}][{WORD_DIGITS}\s]*",
     ),
-    FieldRule("total", r"[（(]\s*小\s*写\s*[)）]", MONEY),
+    FieldRule("total", r"[（(〈<]\s*小\s*写\s*[)）〉>]", MONEY),
 )
 
-PARTY_NAME = FieldRule("party_name", r"(?<![目务品])" + spaced("名称"), r"[^\s:：]{2,}")
+PARTY_NAME = FieldRule("party_name", r"(?<![目务品])" + spaced("名称"), r"[^\s:：;；]{2,}")
 PARTY_TAX_ID = FieldRule(
     "party_tax_id",
     r"(?:统一社会信用代码\s*/\s*)?" + spaced("纳税人识别号"),

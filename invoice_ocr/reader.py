@@ -68,7 +68,9 @@ def _looks_like(data: bytes) -> str:
     return errors.NOT_SUPPORTED
 
 
-def _document(kind: str, data: bytes, limits: Limits, deadline: float) -> Document | ParsedInvoice:
+def _document(
+    kind: str, data: bytes, limits: Limits, deadline: float, today: date | None
+) -> Document | ParsedInvoice:
     if kind == "pdf":
         from .readers import pdf
 
@@ -78,9 +80,8 @@ def _document(kind: str, data: bytes, limits: Limits, deadline: float) -> Docume
         from .readers import image
 
         pages = pdf.render_pages(data, limits)
-        scanned = image.ocr_images(pages, limits, deadline)
-        scanned.format = "pdf"
-        scanned.facts.update(doc.facts)
+        scanned = image.ocr_images(pages, limits, deadline, "pdf", today)
+        scanned.meta.setdefault("facts", {}).update(doc.facts)
         return scanned
     if kind == "ofd":
         from .readers import ofd
@@ -93,7 +94,7 @@ def _document(kind: str, data: bytes, limits: Limits, deadline: float) -> Docume
     if kind == "image":
         from .readers import image
 
-        return image.read(data, limits, deadline)
+        return image.read(data, limits, deadline, today)
     raise ReadError(_looks_like(data))
 
 
@@ -122,7 +123,7 @@ def read(
         kind = sniff(data)
         if kind is None:
             raise ReadError(_looks_like(data))
-        result = _document(kind, data, limits, deadline)
+        result = _document(kind, data, limits, deadline, today)
         if isinstance(result, Document):
             inv = extract(result, source)
             if result.engine:
@@ -132,7 +133,8 @@ def read(
             inv.source = source
         if not _looks_like_invoice(inv):
             raise ReadError(errors.NOT_INVOICE)
-        check(inv, today)
+        if not inv.meta.get("checked"):
+            check(inv, today)
     except ReadError as exc:
         inv = ParsedInvoice.failed(source, str(exc), _schema_format(kind))
     except MemoryError:

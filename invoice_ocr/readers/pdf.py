@@ -39,7 +39,7 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]
     try:
         return pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for broken files
-        text = f"{type(exc).__name__} {exc}".lower()
+        text = f"{type(exc).__name__} {exc!r}".lower()
         if "password" in text or "encrypt" in text:
             raise ReadError(errors.ENCRYPTED) from exc
         raise ReadError(errors.TRUNCATED) from exc
@@ -67,7 +67,7 @@ def read(data: bytes, limits: Limits) -> Document:
             try:
                 raw = p.extract_words(keep_blank_chars=False, use_text_flow=False)
             except Exception as exc:
-                text = str(exc).lower()
+                text = repr(exc).lower()
                 if "password" in text or "encrypt" in text:
                     raise ReadError(errors.ENCRYPTED) from exc
                 raise ReadError(errors.TRUNCATED) from exc

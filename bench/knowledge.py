@@ -1,0 +1,121 @@
+"""Knowledge-base retrieval: accuracy and speed against baselines, in one run.
+
+    PYTHONPATH=. python bench/knowledge.py [--split all|dev|test] [--misses]
+
+Retrievers compared on tests/knowledge_eval.jsonl:
+- char:   character uni+bi-gram BM25F (the product's retriever);
+- jieba:  jieba search-mode words, same BM25F and threshold features;
+- substr: a plain substring match of titles and keywords (baseline).
+For char and jieba the two no-guess thresholds are grid-searched on the *dev*
+half only (bot.knowledge.evaluate.tune_thresholds); the *test* half is held out.
+Targets: top-1 ≥ 85 %, top-3 ≥ 95 %, false answers ≤ 10 %, < 20 ms/question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.knowledge import ARTICLES_DIR, KnowledgeBase, SearchParams  # noqa: E402
+from bot.knowledge.evaluate import (  # noqa: E402
+    KBRetriever,
+    Metrics,
+    SubstringBaseline,
+    evaluate,
+    load_eval,
+    tune_thresholds,
+)
+
+
+def ms_per_answer(answer: object, questions: list[str], rounds: int = 5) -> float:
+    """Median over rounds of the mean time of one ``answer(question)`` call."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for q in questions:
+            answer(q)  # type: ignore[operator]
+        times.append((time.perf_counter() - start) / len(questions))
+    times.sort()
+    return 1000 * times[len(times) // 2]
+
+
+def row(name: str, split: str, m: Metrics, ms: float) -> str:
+    return (
+        f"{name:<8} {split:<5} {m.answerable:>4} {m.unanswerable:>4} "
+        f"{m.top1:>7.1%} {m.top3:>7.1%} {m.false_answer:>8.1%} {ms:>8.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--misses", action="store_true", help="list the char retriever's misses on dev")
+    args = parser.parse_args(argv)
+
+    dev, test = load_eval(split="dev"), load_eval(split="test")
+    everything = dev + test
+    questions = [r.question for r in everything]
+    articles = KnowledgeBase.from_dir(ARTICLES_DIR).articles
+    print(f"{len(articles)} articles; {len(everything)} questions ({len(dev)} dev, {len(test)} test)\n")
+
+    results: dict[str, dict[str, tuple[Metrics, float]]] = {}
+    shipped = SearchParams()
+    for tokenizer in ("char", "jieba"):
+        load_start = time.perf_counter()
+        kb = KnowledgeBase.from_dir(ARTICLES_DIR, tokenizer=tokenizer)
+        kb.search("预热")  # jieba loads its dictionary lazily
+        load_s = time.perf_counter() - load_start
+        params, _, _ = tune_thresholds(kb, dev)
+        kb = KnowledgeBase(kb.articles, tokenizer=tokenizer, params=params)
+        print(
+            f"{tokenizer}: load {load_s:.2f} s; tuned on dev: min_evidence={params.min_evidence} "
+            f"min_coverage={params.min_coverage}"
+            + (
+                "  (= shipped defaults)"
+                if tokenizer == "char"
+                and (params.min_evidence, params.min_coverage) == (shipped.min_evidence, shipped.min_coverage)
+                else ""
+            )
+        )
+        ms = ms_per_answer(kb.answer, questions)
+        retriever = KBRetriever(kb)
+        results[tokenizer] = {
+            s: (evaluate(retriever, rows), ms)
+            for s, rows in (("dev", dev), ("test", test), ("all", everything))
+        }
+        if tokenizer == "char" and args.misses:
+            for q, want, got in results["char"]["dev"][0].misses:
+                print(f"   miss: {q}  want={want} got={got}")
+
+    baseline = SubstringBaseline(articles)
+    ms = ms_per_answer(baseline.answered, questions)
+    results["substr"] = {
+        s: (evaluate(baseline, rows), ms) for s, rows in (("dev", dev), ("test", test), ("all", everything))
+    }
+
+    print(
+        f"\n{'method':<8} {'split':<5} {'ans':>4} {'none':>4} {'top-1':>7} {'top-3':>7} {'false':>8} {'ms/q':>8}"
+    )
+    for split in ("test", "dev", "all"):
+        for name in ("char", "jieba", "substr"):
+            m, ms = results[name][split]
+            print(row(name, split, m, ms))
+        print()
+    c, b, j = results["char"]["test"][0], results["substr"]["test"][0], results["jieba"]["test"][0]
+    print(
+        f"held-out test: char top-1 {c.top1:.1%} vs substring {b.top1:.1%} ({c.top1 / max(b.top1, 1e-9):.2f}x), "
+        f"vs jieba {j.top1:.1%}; char false answers {c.false_answer:.1%} vs substring {b.false_answer:.1%}"
+    )
+    m, ms = results["char"]["all"]
+    ok = m.top1 >= 0.85 and m.top3 >= 0.95 and m.false_answer <= 0.10 and ms < 20
+    print(f"targets (all questions, char): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

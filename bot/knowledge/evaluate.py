@@ -1,0 +1,193 @@
+"""Scoring a retriever on the labelled questions in tests/knowledge_eval.jsonl.
+
+Each row is ``{"q": question, "slug": expected article or null, "split": "dev"|"test"}``.
+``null`` means the base should *not* answer (weather, lunch, share prices …).
+
+How the set was kept honest (read before tuning anything):
+- Questions are written as staff type them (colloquial, typos such as 帐/账,
+  发漂, 盘店), not copied from articles; one label per question, even where a
+  second article would also help, so top-1 is a strict measure.
+- Held-out rounds. Round 1: the first 323 questions were split dev/test; after
+  a tuning round the test half was looked at (top-1 74 %) and merged into dev.
+  Round 2: 173 fresh questions written before further tuning: first run top-1
+  80.4 %, top-3 96.6 %, false 4.0 %; then merged into dev. Round 3 (the current
+  ``test`` rows, 104): written before the last tuning round and never tuned on:
+  first run top-1 76.4 %, top-3 95.5 %, false 0 %.
+- Only dev misses fed back into the articles (colloquial keywords) and the
+  parameters (grid search with 2-fold cross-validation on dev, thresholds by
+  ``tune_thresholds``). When you add articles or change the retriever, keep the
+  ``test`` rows out of the loop, and write a fresh test round when you merge them.
+
+A retriever is anything with ``ranked(question, k) -> list[slug]`` and
+``answered(question) -> slug | None`` (its confident answer, or None).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from bot.knowledge import KnowledgeBase, SearchParams
+from bot.knowledge.articles import Article
+from bot.knowledge.search import is_confident
+from bot.knowledge.tokenize import normalize
+
+EVAL_FILE = Path(__file__).resolve().parents[2] / "tests" / "knowledge_eval.jsonl"
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    question: str
+    slug: str | None
+    split: str
+
+
+def load_eval(path: Path = EVAL_FILE, split: str | None = None) -> list[EvalRow]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        data = json.loads(line)
+        row = EvalRow(data["q"], data.get("slug"), data.get("split", "dev"))
+        if not row.question.strip():
+            raise ValueError(f"{path}:{n}: empty question")
+        if split is None or row.split == split:
+            rows.append(row)
+    return rows
+
+
+class Retriever(Protocol):
+    def ranked(self, question: str, k: int) -> list[str]: ...
+
+    def answered(self, question: str) -> str | None: ...
+
+
+class KBRetriever:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def ranked(self, question: str, k: int) -> list[str]:
+        return [h.article.slug for h in self.kb.search(question, k)]
+
+    def answered(self, question: str) -> str | None:
+        best = self.kb.answer(question).best
+        return best.slug if best else None
+
+
+class SubstringBaseline:
+    """The plain approach: an article scores the total length of its title and
+    keywords that occur verbatim in the question; any match is an answer."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.phrases = [
+            (a.slug, [p for p in {normalize(x).lstrip("/") for x in (a.title, *a.keywords)} if p])
+            for a in articles
+        ]
+
+    def _scores(self, question: str) -> list[tuple[int, str]]:
+        q = normalize(question)
+        scored = [(sum(len(p) for p in phrases if p in q), slug) for slug, phrases in self.phrases]
+        return sorted(((s, slug) for s, slug in scored if s > 0), key=lambda t: (-t[0], t[1]))
+
+    def ranked(self, question: str, k: int) -> list[str]:
+        return [slug for _, slug in self._scores(question)[:k]]
+
+    def answered(self, question: str) -> str | None:
+        scores = self._scores(question)
+        return scores[0][1] if scores else None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    answerable: int
+    unanswerable: int
+    top1: float  # expected article ranked first AND confidently answered
+    top3: float  # expected article among the first three ranked
+    false_answer: float  # share of unanswerable questions that got an answer
+    ms_per_question: float
+    misses: tuple[tuple[str, str, str | None], ...] = ()  # (question, expected, got)
+
+
+def evaluate(retriever: Retriever, rows: Iterable[EvalRow]) -> Metrics:
+    rows = list(rows)
+    top1 = top3 = false = n_ans = n_unans = 0
+    misses: list[tuple[str, str, str | None]] = []
+    start = time.perf_counter()
+    for row in rows:
+        got = retriever.answered(row.question)
+        if row.slug is None:
+            n_unans += 1
+            if got is not None:
+                false += 1
+                misses.append((row.question, "-", got))
+            continue
+        n_ans += 1
+        ranked = retriever.ranked(row.question, 3)
+        if got == row.slug:
+            top1 += 1
+        else:
+            misses.append((row.question, row.slug, got))
+        if row.slug in ranked:
+            top3 += 1
+    elapsed = time.perf_counter() - start
+    return Metrics(
+        answerable=n_ans,
+        unanswerable=n_unans,
+        top1=top1 / max(n_ans, 1),
+        top3=top3 / max(n_ans, 1),
+        false_answer=false / max(n_unans, 1),
+        ms_per_question=1000 * elapsed / max(len(rows), 1),
+        misses=tuple(misses),
+    )
+
+
+def tune_thresholds(
+    kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.05
+) -> tuple[SearchParams, float, float]:
+    """Grid-search ``min_evidence`` / ``min_coverage`` on the dev rows.
+
+    Maximises top-1 subject to a false-answer rate ≤ ``max_false`` (half the
+    10 % budget, as a margin for the held-out half); ties go to the stricter
+    setting. ``coverage_weight`` stays fixed. Ranking does not depend on the
+    thresholds, so each question is searched once. Returns (params, dev top-1,
+    dev false-answer rate).
+    """
+    n_answerable = sum(r.slug is not None for r in dev)
+    n_unanswerable = len(dev) - n_answerable
+    cases = []
+    for row in dev:
+        command = kb.command_article(row.question)
+        hits = kb.search(row.question, 1)
+        cases.append((row, command, hits[0] if hits else None))
+
+    def rates(params: SearchParams) -> tuple[float, float]:
+        top1 = false = 0
+        for row, command, hit in cases:
+            if command is not None:
+                got: str | None = command.slug
+            elif hit is not None and is_confident(hit, params):
+                got = hit.article.slug
+            else:
+                got = None
+            if row.slug is None:
+                false += got is not None
+            else:
+                top1 += got == row.slug
+        return top1 / max(n_answerable, 1), false / max(n_unanswerable, 1)
+
+    best: tuple[float, float, SearchParams, float] | None = None
+    for evidence in [x / 4 for x in range(0, 25)]:
+        for cov in [x / 20 for x in range(0, 15)]:
+            params = replace(kb.params, min_evidence=evidence, min_coverage=cov)
+            top1, false = rates(params)
+            if false > max_false:
+                continue
+            if best is None or (top1, evidence + cov) > best[:2]:
+                best = (top1, evidence + cov, params, false)
+    if best is None:
+        raise ValueError("no threshold keeps false answers within budget")
+    return best[2], best[0], best[3]

@@ -1,0 +1,137 @@
+"""BM25F over three fields (title, keywords, body) with a no-guess threshold.
+
+Ranking: term frequency is combined across fields before saturation (BM25F): a
+word in the title counts ``weights[0]`` times a word in the body, each field
+normalised by its own average length.
+
+Confidence combines two measures of the best hit:
+- *coverage* (0..1): the idf-weighted share of the question's characters (or
+  words) that the article contains: a question mostly about something else is
+  not answered;
+- *specific*: the evidence from matched multi-character terms, each weighted by
+  its idf and by how rare it is in general Chinese (background.py): sharing
+  今天 or 手机 with an article says little, sharing 红字 or 盘点 says a lot.
+The hit is confident when ``specific + coverage_weight * coverage >= min_evidence``
+and ``coverage >= min_coverage``: a short question fully explained by an
+article ("折旧咋提") needs less specific evidence than a long one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.knowledge.articles import Article
+from bot.knowledge.background import background_freq
+from bot.knowledge.tokenize import TOKENIZERS
+
+FIELDS = ("title", "keywords", "body")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Tuned on the dev rows of tests/knowledge_eval.jsonl only.
+
+    Weights, b, k1 and background_power: 2-fold cross-validation on dev over a
+    small grid; the two thresholds: ``evaluate.tune_thresholds`` on all of dev
+    (bench/knowledge.py re-runs it and says whether it still agrees).
+    """
+
+    weights: tuple[float, float, float] = (5.0, 5.0, 1.0)  # title, keywords, body
+    b: tuple[float, float, float] = (0.3, 0.3, 0.5)
+    k1: float = 2.0
+    min_evidence: float = 2.75
+    coverage_weight: float = 2.0
+    min_coverage: float = 0.35
+    background_power: float = 0.2  # term weight factor (1 + general frequency) ** -power
+
+
+@dataclass(frozen=True)
+class Hit:
+    article: Article
+    score: float
+    coverage: float = 0.0
+    specific: float = 0.0
+
+
+def is_confident(hit: Hit, p: SearchParams) -> bool:
+    return (
+        hit.coverage >= p.min_coverage and hit.specific + p.coverage_weight * hit.coverage >= p.min_evidence
+    )
+
+
+@dataclass
+class _Doc:
+    article: Article
+    tf: list[Counter[str]]
+    lengths: list[int]
+    terms: set[str] = field(default_factory=set)
+
+
+class Index:
+    """An immutable BM25F index over a list of articles for one tokenizer."""
+
+    def __init__(
+        self, articles: Sequence[Article], tokenizer: str = "char", params: SearchParams | None = None
+    ) -> None:
+        self.tokenizer_name = tokenizer
+        self.tokenize: Callable[[str], list[str]]
+        self.tokenize, self.is_unit = TOKENIZERS[tokenizer]
+        self.params = params or SearchParams()
+        self.docs: list[_Doc] = []
+        df: Counter[str] = Counter()
+        for art in articles:
+            texts = (art.title, " ".join(art.keywords), art.body)
+            tfs = [Counter(self.tokenize(t)) for t in texts]
+            doc = _Doc(art, tfs, [sum(c.values()) for c in tfs])
+            doc.terms = set().union(*tfs)
+            df.update(doc.terms)
+            self.docs.append(doc)
+        n = max(len(self.docs), 1)
+        self.avg_len = [max(sum(d.lengths[i] for d in self.docs) / n, 1.0) for i in range(len(FIELDS))]
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        # A term no article has is as informative as the rarest term there is.
+        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        bg = background_freq(self.idf)
+        self.specific_weight = {
+            t: idf * (1 + bg.get(t, 0)) ** -self.params.background_power
+            for t, idf in self.idf.items()
+            if len(t) > 1  # Latin words (ofd, xml, dso) count fully: no background for them
+        }
+
+    def search(self, question: str, k: int = 3) -> list[Hit]:
+        """Best ``k`` articles with any score > 0, best first (not thresholded)."""
+        hits = self._score_all(question)
+        hits.sort(key=lambda h: (-h.score, h.article.slug))
+        return hits[:k]
+
+    def is_confident(self, hit: Hit) -> bool:
+        return is_confident(hit, self.params)
+
+    def _score_all(self, question: str) -> list[Hit]:
+        p = self.params
+        q_terms = set(self.tokenize(question))
+        if not q_terms:
+            return []
+        units = {t for t in q_terms if self.is_unit(t)} or q_terms
+        q_info = sum(self.idf.get(t, self.unknown_idf) for t in units)
+        hits: list[Hit] = []
+        for doc in self.docs:
+            matched = q_terms & doc.terms
+            if not matched:
+                continue
+            score = 0.0
+            for t in matched:
+                tf = 0.0
+                for i in range(len(FIELDS)):
+                    f = doc.tf[i].get(t, 0)
+                    if f:
+                        norm = 1 - p.b[i] + p.b[i] * doc.lengths[i] / self.avg_len[i]
+                        tf += p.weights[i] * f / norm
+                score += self.idf[t] * tf / (p.k1 + tf)
+            coverage = sum(self.idf[t] for t in matched & units) / q_info
+            specific = sum(self.specific_weight.get(t, 0.0) for t in matched)
+            hits.append(Hit(doc.article, score, coverage, specific))
+        return hits

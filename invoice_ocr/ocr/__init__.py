@@ -1,0 +1,1 @@
+"""Images to positioned words: preprocessing, OCR engines, and check-driven passes."""

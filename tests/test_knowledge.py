@@ -1,0 +1,293 @@
+"""The knowledge base: article files, refusal links, retrieval behaviour, saving answers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import (
+    ARTICLES_DIR,
+    Article,
+    ArticleError,
+    KnowledgeBase,
+    article_for_code,
+    parse_article,
+)
+from bot.knowledge.articles import load_dir, render_article
+from bot.knowledge.tokenize import char_terms, normalize
+from erp.errors import CODES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def write(directory: Path, slug: str, title: str, body: str, keywords: str = "", codes: str = "") -> None:
+    header = f"---\nslug: {slug}\ntitle: {title}\nkeywords: {keywords}\n"
+    if codes:
+        header += f"codes: {codes}\n"
+    (directory / f"{slug}.md").write_text(header + f"---\n{body}\n", encoding="utf-8")
+
+
+# --- the shipped articles ----------------------------------------------------------
+
+
+def test_at_least_sixty_articles_each_with_title_keywords_and_body(kb: KnowledgeBase) -> None:
+    assert len(kb.articles) >= 60
+    for art in kb.articles:
+        assert art.title and art.body and len(art.keywords) >= 3, art.slug
+        assert len(art.body) <= 900, f"{art.slug}: articles should stay short"
+
+
+def test_every_refusal_code_links_an_article_that_is_about_it() -> None:
+    for code in CODES:
+        art = article_for_code(code)
+        assert art is not None, f"no article explains {code}"
+        assert code in art.codes
+
+
+def test_unknown_code_has_no_article(kb: KnowledgeBase) -> None:
+    assert kb.article_for_code("NO_SUCH_CODE") is None
+
+
+def test_article_codes_are_real_codes(kb: KnowledgeBase) -> None:
+    for art in kb.articles:
+        assert set(art.codes) <= set(CODES), art.slug
+
+
+def test_every_bot_command_has_an_article(kb: KnowledgeBase) -> None:
+    commands = (
+        "start help stock lowstock ar aging receive voucher vouchers tb remind staff ask tickets cancel"
+    )
+    for name in commands.split():
+        art = kb.command_article(f"/{name}")
+        assert art is not None, name
+        assert f"/{name}" in art.keywords
+
+
+def test_topics_group_all_articles_for_help(kb: KnowledgeBase) -> None:
+    topics = kb.topics()
+    names = [name for name, _ in topics]
+    assert {"数电票", "增值税", "使用本产品", "凭证", "月末结账", "库存", "应收", "命令"} <= set(names)
+    assert sum(len(arts) for _, arts in topics) == len(kb.articles)
+
+
+def test_rules_that_depend_on_the_local_bureau_say_so(kb: KnowledgeBase) -> None:
+    for slug in ("red-invoice", "vat-rates", "surtax", "einvoice-basics", "small-scale-taxpayer"):
+        body = kb.get(slug).body  # type: ignore[union-attr]
+        assert "以当地" in body or "当地税务局" in body or "主管税务局" in body or "最新公告" in body, slug
+
+
+def test_key_facts_are_stated(kb: KnowledgeBase) -> None:
+    assert "20 位" in kb.get("einvoice-number").body  # type: ignore[union-attr]
+    rates = kb.get("vat-rates").body  # type: ignore[union-attr]
+    for rate in ("13%", "9%", "6%", "0%", "3%"):
+        assert rate in rates
+    non_deductible = kb.get("non-deductible").body  # type: ignore[union-attr]
+    for item in ("餐饮服务", "居民日常服务", "娱乐服务", "贷款服务"):
+        assert item in non_deductible
+    assert "¥50,000" in kb.get("approval").body  # type: ignore[union-attr]
+
+
+# --- file format --------------------------------------------------------------------
+
+
+def test_summary_is_plain_text_cut_at_a_sentence(kb: KnowledgeBase) -> None:
+    art = kb.get("month-end-close")
+    assert art is not None
+    short = art.summary(120)
+    assert len(short) <= 121
+    assert "**" not in short and "`" not in short
+    assert short.endswith(("。", "；", "！", "？", "…")) or short == art.summary(10_000)
+
+
+def test_parse_and_render_round_trip() -> None:
+    art = Article("x-1", "标题", ("甲", "乙"), "正文。", ("UNBALANCED",), "凭证")
+    assert parse_article(render_article(art)) == art
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("no header", "front matter"),
+        ("---\nslug: Bad Slug\ntitle: t\n---\nbody", "slug"),
+        ("---\nslug: ok\ntitle:\n---\nbody", "title"),
+        ("---\nslug: ok\ntitle: t\n---\n   ", "body"),
+        ("---\nslug: ok\ntitle t\n---\nbody", "without ':'"),
+    ],
+)
+def test_malformed_article_is_refused_with_the_reason(text: str, why: str) -> None:
+    with pytest.raises(ArticleError, match=why):
+        parse_article(text)
+
+
+def test_duplicate_slug_and_wrong_file_name_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a", "甲", "正文")
+    (tmp_path / "b.md").write_text("---\nslug: a\ntitle: 乙\n---\n正文\n", encoding="utf-8")
+    with pytest.raises(ArticleError, match="duplicate slug"):
+        load_dir(tmp_path)
+
+
+def test_keywords_accept_chinese_separators(tmp_path: Path) -> None:
+    write(tmp_path, "k", "标题", "正文", keywords="红冲、冲红，红字; 负数票")
+    (art,) = load_dir(tmp_path)
+    assert art.keywords == ("红冲", "冲红", "红字", "负数票")
+
+
+# --- retrieval ----------------------------------------------------------------------
+
+
+def test_how_to_question_answered_with_best_article_and_related_ones(kb: KnowledgeBase) -> None:
+    ans = kb.answer("数电票开错了怎么开红字发票")
+    assert ans.confident and ans.best is not None
+    assert ans.best.slug == "red-invoice"
+    assert 1 <= len(ans.others) <= 2
+    assert ans.best not in ans.others
+
+
+def test_unrelated_question_is_not_guessed(kb: KnowledgeBase) -> None:
+    for q in ("明天北京天气怎么样", "中午吃什么", "腾讯股价多少", ""):
+        ans = kb.answer(q)
+        assert ans.best is None and not ans.confident and ans.others == [], q
+
+
+def test_search_ranks_without_threshold(kb: KnowledgeBase) -> None:
+    hits = kb.search("盘盈盘亏", k=3)
+    assert hits[0].article.slug == "stocktake"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_full_width_and_variant_characters_match(kb: KnowledgeBase) -> None:
+    assert normalize("ＯＦＤ帐龄") == "ofd账龄"
+    assert kb.answer("帐龄怎么看").best == kb.get("aging")
+
+
+def test_command_name_is_answered_by_its_article(kb: KnowledgeBase) -> None:
+    assert kb.answer("/lowstock 是干嘛的").best == kb.get("low-stock")
+    assert kb.answer("tb").best == kb.get("trial-balance")
+
+
+def test_stop_words_do_not_make_n_grams_across_them() -> None:
+    terms = char_terms("怎么开红字发票")
+    assert "么开" not in terms and "怎么" not in terms
+    assert {"红字", "发票"} <= set(terms)
+
+
+def test_jieba_tokenizer_gives_the_same_api(kb: KnowledgeBase) -> None:
+    jkb = KnowledgeBase(kb.articles, tokenizer="jieba")
+    assert jkb.search("盘盈盘亏怎么处理", 1)[0].article.slug == "stocktake"
+
+
+# --- saving a good answer as an article ---------------------------------------------------
+
+
+def test_add_article_writes_a_file_and_is_searchable_at_once(tmp_path: Path) -> None:
+    write(tmp_path, "stocktake", "盘点怎么做", "按仓库逐一清点。", keywords="盘点, 盘盈, 盘亏")
+    kb = KnowledgeBase.from_dir(tmp_path)
+    assert kb.answer("社保基数每年几月调整").best is None
+
+    art = kb.add_article(
+        "社保缴费基数每年什么时候调整",
+        "一般每年 7 月按上年度职工月平均工资调整，具体以当地社保局通知为准。",
+        ["社保基数", "缴费基数", "社保调整"],
+    )
+    assert art.path is not None and art.path.parent == tmp_path and art.path.exists()
+    assert kb.answer("社保基数每年几月调整").best == art
+    reloaded = KnowledgeBase.from_dir(tmp_path)
+    assert reloaded.get(art.slug) == art
+
+
+def test_add_article_never_overwrites_and_rejects_empty_text(tmp_path: Path) -> None:
+    kb = KnowledgeBase([], directory=tmp_path)
+    kb.add_article("问题", "答案。", slug="faq-1")
+    with pytest.raises(ArticleError):
+        kb.add_article("另一个问题", "答案。", slug="faq-1")
+    with pytest.raises(ArticleError):
+        kb.add_article("  ", "答案。")
+    with pytest.raises(ArticleError):
+        kb.add_article("问题", "  ")
+    assert [p.name for p in tmp_path.iterdir()] == ["faq-1.md"]
+
+
+def test_add_article_directory_is_a_parameter(tmp_path: Path, kb: KnowledgeBase) -> None:
+    copy = KnowledgeBase(kb.articles)  # the shipped directory is never written by tests
+    art = copy.add_article("测试问题", "测试答案。", directory=tmp_path)
+    assert art.path is not None and art.path.parent == tmp_path
+    assert not (ARTICLES_DIR / f"{art.slug}.md").exists()
+
+
+# --- boundaries ---------------------------------------------------------------------------
+
+
+def test_knowledge_package_does_not_import_telegram() -> None:
+    # Usable from the console and tests: no module of the package imports telegram.
+    for path in (ROOT / "bot" / "knowledge").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n.split(".")[0] == "telegram" for n in names), path
+
+
+# --- texts for the chat and the console -------------------------------------------------
+
+
+def test_refusal_text_carries_code_next_step_and_article(kb: KnowledgeBase) -> None:
+    from bot.knowledge.render import render_refusal
+    from erp.errors import ErpError
+
+    err = ErpError("PERIOD_CLOSED", period="2024-05")
+    text = render_refusal(err.code, err.message(), err.hint, kb)
+    assert "2024-05" in text and err.hint in text and "PERIOD_CLOSED" in text
+    assert kb.get("period-closed").title in text  # type: ignore[union-attr]
+
+
+def test_answer_text_and_no_answer_text(kb: KnowledgeBase) -> None:
+    from bot.knowledge.render import NO_ANSWER, render_answer, render_topics
+
+    text = render_answer(kb.answer("月末结账要做什么"))
+    assert text.startswith("📘 月末结账要做哪些事") and len(text) < 1200
+    assert render_answer(kb.answer("今天天气怎么样")) == NO_ANSWER
+    help_text = render_topics(kb)
+    assert "数电票" in help_text and "应收" in help_text and len(help_text) < 4096
+
+
+def test_cli_ask_and_check(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import json
+
+    from bot.knowledge.cli import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["kb", "ask", "--json", "红字发票怎么开"])
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["best"] == "red-invoice"
+    args = parser.parse_args(["kb", "ask", "中午吃什么"])
+    assert args.func(args) == 1
+    args = parser.parse_args(["kb", "check"])
+    assert args.func(args) == 0
+    from erp.errors import CODES
+
+    assert f"{len(CODES)}/{len(CODES)}" in capsys.readouterr().out
+
+
+def test_saved_answers_can_live_outside_the_package(tmp_path: Path) -> None:
+    saved = tmp_path / "kb"
+    kb = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)  # saved/ need not exist yet
+    base = len(kb.articles)
+    art = kb.add_article("员工餐补发放标准", "按公司制度每人每天 30 元，随工资发放。", ["餐补", "伙食补贴"])
+    assert art.path is not None and art.path.parent == saved
+    again = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)
+    assert len(again.articles) == base + 1 and again.get(art.slug) == art
+    write(saved, "red-invoice", "重复", "正文")
+    with pytest.raises(ArticleError, match="duplicate slug"):
+        KnowledgeBase.from_dirs([ARTICLES_DIR, saved])
