@@ -135,6 +135,10 @@ def read(
             raise ReadError(errors.NOT_INVOICE)
         if not inv.meta.get("checked"):
             check(inv, today)
+        # the QR code and the printed text check each other (number, date, amount, kind)
+        from .qr import cross_check
+
+        cross_check(inv, data, kind, today=today, limits=limits)
     except ReadError as exc:
         inv = ParsedInvoice.failed(source, str(exc), _schema_format(kind))
     except MemoryError:
