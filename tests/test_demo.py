@@ -125,9 +125,12 @@ def test_same_seed_same_book_and_reset_starts_over(tmp_path):
 
 
 @pytest.mark.slow
-def test_full_year_demo(engine):
+def test_full_year_demo(tmp_path):
+    """The real thing, on SQLite only: the short demo above already runs on PostgreSQL in CI."""
     cfg = make_settings()
-    summary = generate_demo(engine, cfg, today=TODAY)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    summary = reset_and_generate(url, cfg, today=TODAY)
+    engine = make_engine(url)
     assert summary.customers == 30 and summary.suppliers == 15 and summary.products == 80
     assert summary.start == dt.date(2025, 12, 1)
     with reading(engine) as s:
@@ -138,3 +141,4 @@ def test_full_year_demo(engine):
         assert 3 <= len(below_minimum(s)) <= 16
         periods = set(s.exec(select(Voucher.period)).all())
         assert len(periods) == 12
+    engine.dispose()
