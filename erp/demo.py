@@ -985,6 +985,10 @@ def generate_demo(
 ) -> DemoSummary:
     """Generate the demo company into ``engine`` (schema must exist), ``months`` of business up to ``today``.
 
+    Staff come from ``DEMO_STAFF`` with fake Telegram ids the console chat can act as:
+    1000000001 admin 赵志刚, 1000000002 manager 钱丽华, 1000000003 accountant 孙晓燕,
+    1000000004 warehouse 李建国, 1000000005/06/07 sales 周杰/吴婷/郑浩 (each the rep of a region).
+
     ``settings`` names our company (``company_name`` / ``company_tax_id``). Smaller
     ``customers`` / ``suppliers`` / ``products`` / ``sales_per_day`` make a quick book for tests.
     Refuses a book that already has business (use ``reset_and_generate``).

@@ -422,8 +422,8 @@ def test_random_business_keeps_every_invariant(engine):
     run_state_machine_as_test(
         LedgerMachine,
         settings=hsettings(
-            max_examples=12,
-            stateful_step_count=25,
+            max_examples=10,
+            stateful_step_count=22,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
