@@ -29,7 +29,7 @@ from erp.models import Account, Invoice, InvoiceLine, Party, Product, Voucher
 from erp.money import ZERO, MoneyError, fmt, parse_decimal, q2, qty, to_str2
 from erp.parties import by_tax_id, find_or_create_by_invoice
 from erp.posting_rules import choose, item_category, load_rules
-from erp.products import create_product, match_invoice_line, next_sku
+from erp.products import active_products, create_product, match_invoice_line, next_sku
 from erp.receivables import offset_red_invoice
 from erp.stock import default_warehouse, move_in, move_out, reverse_moves, stock_account
 from erp.vouchers import (
@@ -265,6 +265,7 @@ def draft_from_invoice(
                 warnings.append("发票上没有对方名称")
 
     rules = load_rules(session)
+    catalogue: list[Product] | None = None  # loaded on the first goods line, once per invoice
     lines: list[DraftLine] = []
     for raw in data.get("lines") or []:
         name = raw.get("name") or ""
@@ -292,7 +293,9 @@ def draft_from_invoice(
             vat_deductible=choice.vat_deductible and direction == "purchase",
         )
         if line.is_stock:
-            product, candidates = match_invoice_line(session, name, line.spec)
+            if catalogue is None:
+                catalogue = active_products(session)
+            product, candidates = match_invoice_line(session, name, line.spec, products=catalogue)
             if product is not None:
                 line.product_id = product.id
                 line.account_code = stock_account(product) if direction == "purchase" else line.account_code

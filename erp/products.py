@@ -134,15 +134,28 @@ def find_products(
     return matches[:limit]
 
 
+def active_products(session: Session) -> list[Product]:
+    return list(session.exec(select(Product).where(Product.active == True)).all())  # noqa: E712
+
+
 def match_invoice_line(
-    session: Session, name: str, spec: str | None, *, sure: float = 92.0, maybe: float = 70.0
+    session: Session,
+    name: str,
+    spec: str | None,
+    *,
+    sure: float = 92.0,
+    maybe: float = 70.0,
+    products: list[Product] | None = None,
 ) -> tuple[Product | None, list[Match[Product]]]:
-    """For an invoice line: (the product when sure, else None; the candidates when unsure)."""
+    """For an invoice line: (the product when sure, else None; the candidates when unsure).
+
+    ``products`` lets a caller matching several lines load the catalogue once.
+    """
     plain = re.sub(r"^\*[^*]+\*", "", name or "").strip()
     if not plain:
         return None, []
     candidates = []
-    for p in session.exec(select(Product).where(Product.active == True)).all():  # noqa: E712
+    for p in products if products is not None else active_products(session):
         s = score(plain, p.name)
         if spec and p.spec:
             s = s * 0.7 + (100.0 if normalise(spec) == normalise(p.spec) else score(spec, p.spec)) * 0.3
