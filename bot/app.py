@@ -117,8 +117,11 @@ def build_application(
         builder = builder.application_class(application_class)
     if not updater:
         builder = builder.updater(None)
+    from bot.updates import ChatOrderedProcessor
+
     builder = (
-        builder.connect_timeout(10)
+        builder.concurrent_updates(ChatOrderedProcessor(32))
+        .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
         .pool_timeout(10)

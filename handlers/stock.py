@@ -16,6 +16,7 @@ from erp.models import Product, Warehouse
 from erp.money import fmt, fmt_qty
 from erp.products import find_products
 from erp.stock import below_minimum, levels, on_hand
+from handlers.answer_cache import cache_of
 from handlers.common import (
     COMMAND_GROUP,
     Buttons,
@@ -85,8 +86,9 @@ def stock_answer(session: Session, query: str) -> tuple[str, Buttons | None]:
 async def answer_stock(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str) -> None:
     try:
         require_role(context, "view_stock")
-        with detached(app_context(context).engine) as s:
-            text, buttons = stock_answer(s, query)
+        ctx = app_context(context)
+        key = ("stock", " ".join(query.upper().split()))
+        text, buttons = cache_of(ctx).answer(ctx.engine, key, lambda s: stock_answer(s, query))
         await reply(update, context, text, buttons)
     except ErpError as exc:
         await reply_error(update, context, exc)
@@ -109,8 +111,8 @@ def low_stock_text(session: Session) -> str:
 async def answer_low_stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         require_role(context, "view_stock")
-        with detached(app_context(context).engine) as s:
-            text = low_stock_text(s)
+        ctx = app_context(context)
+        text = cache_of(ctx).answer(ctx.engine, ("lowstock",), low_stock_text)
         await reply(update, context, text)
     except ErpError as exc:
         await reply_error(update, context, exc)
