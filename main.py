@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-CLI_MODULES = ("erp.cli", "invoice_ocr.cli", "erp.import_cli", "bot.cli", "scheduler.cli")
+CLI_MODULES = ("erp.cli", "invoice_ocr.cli", "erp.import_cli", "bot.cli", "bot.knowledge.cli", "scheduler.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`... | head`): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -51,7 +51,9 @@ def row(name: str, split: str, m: Metrics, ms: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--misses", action="store_true", help="list the char retriever's misses on dev")
     args = parser.parse_args(argv)
 
@@ -82,16 +84,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         ms = ms_per_answer(kb.answer, questions)
         retriever = KBRetriever(kb)
-        results[tokenizer] = {s: (evaluate(retriever, rows), ms) for s, rows in (("dev", dev), ("test", test), ("all", everything))}
+        results[tokenizer] = {
+            s: (evaluate(retriever, rows), ms)
+            for s, rows in (("dev", dev), ("test", test), ("all", everything))
+        }
         if tokenizer == "char" and args.misses:
             for q, want, got in results["char"]["dev"][0].misses:
                 print(f"   miss: {q}  want={want} got={got}")
 
     baseline = SubstringBaseline(articles)
     ms = ms_per_answer(baseline.answered, questions)
-    results["substr"] = {s: (evaluate(baseline, rows), ms) for s, rows in (("dev", dev), ("test", test), ("all", everything))}
+    results["substr"] = {
+        s: (evaluate(baseline, rows), ms) for s, rows in (("dev", dev), ("test", test), ("all", everything))
+    }
 
-    print(f"\n{'method':<8} {'split':<5} {'ans':>4} {'none':>4} {'top-1':>7} {'top-3':>7} {'false':>8} {'ms/q':>8}")
+    print(
+        f"\n{'method':<8} {'split':<5} {'ans':>4} {'none':>4} {'top-1':>7} {'top-3':>7} {'false':>8} {'ms/q':>8}"
+    )
     for split in ("test", "dev", "all"):
         for name in ("char", "jieba", "substr"):
             m, ms = results[name][split]

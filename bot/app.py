@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES = [
     "handlers.auth",
     "handlers.staff",
+    "handlers.bulk",  # before invoices: a zip is a batch, not one invoice
     "handlers.invoices",
     "handlers.stock",
     "handlers.receivables",

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from erp.config import Settings, get_settings
 from erp.errors import ErpError
-from erp.money import fmt, to_str2
+from erp.money import fmt, fmt_qty, to_str2
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -172,10 +172,12 @@ def cmd_stock(args: argparse.Namespace) -> int:
             return 0
         for r in rows:
             flag = "（⚠低于最低库存）" if r["below_minimum"] else ""
-            print(f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {r['on_hand']}{r['unit'] or ''}{flag}")
+            print(
+                f"{r['sku']} {r['name']} {r['spec'] or ''}：共 {fmt_qty(Decimal(r['on_hand']))}{r['unit'] or ''}{flag}"
+            )
             for lv in r["levels"]:
                 batch = f" 批次 {lv['batch']}" if lv["batch"] else ""
-                print(f"    {lv['warehouse']}{batch}: {lv['quantity']}")
+                print(f"    {lv['warehouse']}{batch}: {fmt_qty(Decimal(lv['quantity']))}")
     return 0
 
 
@@ -532,6 +534,28 @@ def cmd_period(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from erp.models import Account
+
+    with Session(_engine()) as session:
+        rows = session.exec(select(Account).where(Account.active == True).order_by(Account.code)).all()  # noqa: E712
+    if args.json:
+        _print_json(
+            {
+                "accounts": [
+                    {"code": a.code, "name": a.name, "level": a.level, "category": a.category,
+                     "nature": a.nature, "leaf": a.is_leaf, "aux_party": a.aux_party}
+                    for a in rows
+                ]
+            }
+        )  # fmt: skip
+        return 0
+    for a in rows:
+        aux = "（往来核算）" if a.aux_party else ""
+        print(f"{'  ' * (a.level - 1)}{a.code} {a.name}{aux}")
+    return 0
+
+
 @_fails
 def cmd_rules(args: argparse.Namespace) -> int:
     from erp.chart import full_name
@@ -840,6 +864,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=["close", "reopen"])
     p.add_argument("period")
     p.set_defaults(func=cmd_period)
+
+    p = sub.add_parser("accounts", help="科目表")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_accounts)
 
     p = sub.add_parser("rules", help="记账规则：rules list / rules add / rules remove ID")
     rs = p.add_subparsers(dest="action")

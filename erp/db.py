@@ -60,12 +60,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    """A read-only unit of work (rolled back at the end)."""
+    """A read-only unit of work. Closing (not rolling back) keeps the loaded rows usable
+    after the block: a rollback would expire them and a later attribute access would fail."""
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def create_schema(engine: Engine) -> None:

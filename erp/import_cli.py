@@ -37,7 +37,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     engine = open_book(settings)
     items = collect(args.files, settings)
     all_ok = True
-    for item, parsed in read_items(items, workers=args.workers):
+    for item, parsed in read_items(items, workers=args.workers, settings=settings):
         data = draft_json(engine, settings, item, parsed, direction=args.direction)
         all_ok = all_ok and data["error"] is None
         if args.json:

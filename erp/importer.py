@@ -17,8 +17,9 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -41,7 +42,7 @@ class Item:
     data: bytes | None = None
     error: str | None = None
 
-    @property
+    @cached_property
     def sha256(self) -> str | None:
         return hashlib.sha256(self.data).hexdigest() if self.data is not None else None
 
@@ -150,9 +151,32 @@ def _from_zip(data: bytes, label: str, budget: Budget, settings: Settings, depth
             yield Item(where, data=content)
 
 
+def _budget(settings: Settings) -> Budget:
+    return Budget(files=settings.zip_max_files, bytes=settings.zip_max_total_mb * 1024 * 1024)
+
+
+def _items_from(data: bytes, label: str, suffix: str, budget: Budget, settings: Settings) -> list[Item]:
+    """One file's items: itself, or a zip's entries (an OFD is a zip too, but one invoice)."""
+    if _is_zip(data) and suffix != ".ofd":
+        try:
+            is_ofd = _is_ofd(zipfile.ZipFile(io.BytesIO(data)))
+        except zipfile.BadZipFile:
+            is_ofd = False
+        if not is_ofd:
+            return list(_from_zip(data, label, budget, settings, 1))
+    if (why := budget.take(len(data))) is not None:
+        return [Item(label, error=why)]
+    return [Item(label, data=data)]
+
+
+def collect_bytes(data: bytes, name: str, settings: Settings) -> list[Item]:
+    """The items of one received file (the chat gets a zip as bytes)."""
+    return _items_from(data, name, Path(name).suffix.lower(), _budget(settings), settings)
+
+
 def collect(paths: Iterable[str | Path], settings: Settings) -> list[Item]:
     """Every file to import, in a stable order, with refusals as items carrying an error."""
-    budget = Budget(files=settings.zip_max_files, bytes=settings.zip_max_total_mb * 1024 * 1024)
+    budget = _budget(settings)
     items: list[Item] = []
     for raw in paths:
         path = Path(raw)
@@ -165,54 +189,44 @@ def collect(paths: Iterable[str | Path], settings: Settings) -> list[Item]:
             continue
         for f in files:
             size = f.stat().st_size
-            is_zip_name = f.suffix.lower() == ".zip"
-            if size > settings.max_file_mb * 1024 * 1024 and not is_zip_name:
+            if size > settings.max_file_mb * 1024 * 1024 and f.suffix.lower() != ".zip":
                 items.append(Item(str(f), error=f"文件过大（{size / 1024 / 1024:.1f} MB）"))
                 continue
-            data = f.read_bytes()
-            if _is_zip(data) and f.suffix.lower() != ".ofd":
-                try:
-                    is_ofd = _is_ofd(zipfile.ZipFile(io.BytesIO(data)))
-                except zipfile.BadZipFile:
-                    is_ofd = False
-                if not is_ofd:
-                    items.extend(_from_zip(data, str(f), budget, settings, 1))
-                    continue
-            if (why := budget.take(len(data))) is not None:
-                items.append(Item(str(f), error=why))
-                break
-            items.append(Item(str(f), data=data))
+            items.extend(_items_from(f.read_bytes(), str(f), f.suffix.lower(), budget, settings))
     return items
 
 
 # --- reading ------------------------------------------------------------------------
 
 
-def _read_one(args: tuple[bytes, str]) -> dict:
+def read_items(
+    items: list[Item], *, workers: int = 2, settings: Settings | None = None, pool: object | None = None
+) -> Iterator[tuple[Item, dict]]:
+    """Parsed-invoice dicts in the items' order, read in the invoice pool (worker processes,
+    a time limit per file); refused items get an error dict without reading."""
     from invoice_ocr import read
+    from invoice_ocr.pool import InvoicePool
+    from invoice_ocr.reader import limits_from_settings
 
-    data, source = args
-    return read(data, source=source).to_json_dict()
-
-
-def read_items(items: list[Item], *, workers: int = 2) -> Iterator[tuple[Item, dict]]:
-    """Parsed-invoice dicts in the items' order; refused items get an error dict without reading."""
-    todo = [(i, it) for i, it in enumerate(items) if it.data is not None]
-    results: dict[int, dict] = {}
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for (i, _), parsed in zip(
-                todo, pool.map(_read_one, [(it.data, it.source) for _, it in todo]), strict=True
-            ):
-                results[i] = parsed
+    limits = limits_from_settings(settings)
+    todo = [it for it in items if it.data is not None]
+    parsed: dict[int, dict] = {}
+    if pool is None and workers > 1 and len(todo) > 1:
+        with InvoicePool(workers=workers, limits=limits) as own:
+            yield from read_items(items, settings=settings, pool=own)
+        return
+    if pool is not None:
+        results = pool.read_many([it.data for it in todo])  # type: ignore[attr-defined]
+        for it, r in zip(todo, results, strict=True):
+            r.source = it.source  # the pool only saw bytes
+            parsed[id(it)] = r.to_json_dict()
     else:
-        for i, it in todo:
-            results[i] = _read_one((it.data, it.source))
-    for i, it in enumerate(items):
+        parsed = {id(it): read(it.data, source=it.source, limits=limits).to_json_dict() for it in todo}
+    for it in items:
         if it.data is None:
             yield it, {"source": it.source, "ok": False, "error": it.error}
         else:
-            yield it, results[i]
+            yield it, parsed[id(it)]
 
 
 # --- booking -----------------------------------------------------------------------
@@ -230,6 +244,7 @@ class Outcome:
     voucher: str | None = None
     invoice_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -277,7 +292,7 @@ class ImportReport:
         }
         rows = [
             [o.source, names[o.status], o.reason or "", o.number or "", o.seller or "", o.buyer or "",
-             o.total or "", o.voucher or "", "；".join(o.warnings)]
+             o.total or "", o.voucher or "", "；".join([*o.warnings, *o.notes])]
             for o in self.outcomes
         ]  # fmt: skip
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,6 +350,7 @@ def book_one(
             invoice = save_draft(session, draft, actor_id=actor_id, file_sha256=sha, file_path=str(stored))
             out.invoice_id = invoice.id
             out.warnings = list(dict.fromkeys(draft.warnings))
+            out.notes = list(draft.notes)
             out.voucher = _number(session, invoice.voucher_id)
             out.status = "drafted"
             if post:
@@ -370,12 +386,58 @@ def import_batch(
 ) -> ImportReport:
     report = ImportReport()
     total = len(items)
-    for n, (item, parsed) in enumerate(read_items(items, workers=workers), start=1):
-        outcome = book_one(engine, settings, item, parsed, post=post, actor_id=actor_id, direction=direction)
-        report.outcomes.append(outcome)
-        if progress:
-            progress(n, total, outcome)
+    from invoice_ocr.pool import InvoicePool
+    from invoice_ocr.reader import limits_from_settings
+
+    known = _already_imported(engine, items)
+    parsed_by_item: dict[int, dict] = {}
+    chunk = max(workers, 1) * 8  # read a chunk in parallel, book it, report progress, go on
+    n = 0
+    unread = sum(1 for it in items if it.data is not None and it.sha256 not in known)
+    use_pool = workers > 1 and unread > 1
+    with (
+        InvoicePool(workers=workers, limits=limits_from_settings(settings))
+        if use_pool
+        else nullcontext() as pool
+    ):
+        for start in range(0, total, chunk):
+            part = items[start : start + chunk]
+            to_read = [it for it in part if it.sha256 not in known]
+            parsed_by_item.update(
+                {id(it): p for it, p in read_items(to_read, workers=1, settings=settings, pool=pool)}
+            )
+            for item in part:
+                n += 1
+                outcome = _outcome(engine, settings, item, known, parsed_by_item, post, actor_id, direction)
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(n, total, outcome)
     return report
+
+
+def _outcome(engine, settings, item, known, parsed_by_item, post, actor_id, direction) -> Outcome:
+    if item.sha256 in known:
+        number, voucher = known[item.sha256]
+        return Outcome(
+            item.source, "duplicate", f"同一文件已导入（发票 {number}）", number=number, voucher=voucher
+        )
+    return book_one(
+        engine, settings, item, parsed_by_item[id(item)], post=post, actor_id=actor_id, direction=direction
+    )
+
+
+def _already_imported(engine: Engine, items: list[Item]) -> dict[str, tuple[str, str | None]]:
+    """Files booked before (by content hash): a re-run need not read them again."""
+    from sqlmodel import select
+
+    from erp.models import Invoice
+
+    hashes = [it.sha256 for it in items if it.data is not None]
+    if not hashes:
+        return {}
+    with reading(engine) as session:
+        rows = session.exec(select(Invoice).where(Invoice.file_sha256.in_(hashes))).all()  # type: ignore[union-attr]
+        return {inv.file_sha256: (inv.number, _number(session, inv.voucher_id)) for inv in rows}
 
 
 def draft_json(

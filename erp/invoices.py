@@ -98,6 +98,12 @@ class InvoiceDraft:
     warnings: list[str]
     duplicate_of: str | None
     parsed: dict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        """Warnings first, then notes: what a person reviewing the draft should read."""
+        return [*self.warnings, *self.notes]
 
     @property
     def dedup_key(self) -> str:
@@ -134,6 +140,7 @@ class InvoiceDraft:
                 ],
             },
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 
@@ -221,6 +228,7 @@ def draft_from_invoice(
     """Propose the booking of one parsed invoice. Reads the book, writes nothing."""
     data = _as_dict(parsed)
     warnings: list[str] = list(data.get("warnings") or [])
+    notes: list[str] = []  # things to know that are not problems (a new supplier, a new product)
     direction = direction or direction_of(data, settings)
     if direction is None:
         warnings.append(f"买方和卖方都不是本公司（{settings.company_name}），无法判断采购还是销售")
@@ -252,7 +260,7 @@ def draft_from_invoice(
             party = session.exec(select(Party).where(Party.name == other["name"])).first()
         if party is None:
             if other.get("name"):
-                warnings.append(f"新往来单位：{other.get('name')}（入账时自动建档）")
+                notes.append(f"新往来单位：{other.get('name')}（入账时自动建档）")
             else:
                 warnings.append("发票上没有对方名称")
 
@@ -302,7 +310,7 @@ def draft_from_invoice(
                     line.is_stock = False
                     warnings.append(f"退货商品「{plain}」未找到，暂记 1402 在途物资，请核对")
                 elif direction == "purchase":
-                    warnings.append(f"新商品「{plain}」（入账时自动建档）")
+                    notes.append(f"新商品「{plain}」（入账时自动建档）")
                 else:
                     warnings.append(f"商品「{plain}」未找到，销售不结转成本")
             if line.quantity is None or line.quantity == 0:
@@ -358,6 +366,7 @@ def draft_from_invoice(
         warnings=warnings,
         duplicate_of=_voucher_number(session, dup) or (dup.number if dup else None),
         parsed=data,
+        notes=notes,
     )
     if dup is not None:
         warnings.append(f"重复发票：已入账（{draft.duplicate_of}）")
@@ -672,6 +681,8 @@ def _apply_invoice(
             session.add(ln)
             acc = stock_account(product)
             cogs[acc] = cogs.get(acc, ZERO) + value
+    # stock carried at no cost (e.g. a count gain before any purchase) leaves at no cost: no zero lines
+    cogs = {acc: v for acc, v in cogs.items() if v}
     if cogs:
         current = as_lines(lines_of(session, voucher.id))
         summary = f"结转成本 {invoice.number}"
@@ -679,9 +690,12 @@ def _apply_invoice(
         extra = [Line("5401", debit=total, summary=summary)] + [
             Line(acc, credit=v, summary=summary) for acc, v in cogs.items()
         ]
+        # adding the cost of sales is part of posting, not a change to what the manager approved
+        was_approved, approver = voucher.status == "approved", voucher.approved_by
         replace_lines(session, voucher, current + extra, actor_id)
-        if voucher.status == "draft" and voucher.approved_by:
+        if was_approved and voucher.status == "draft":
             voucher.status = "approved"
+            voucher.approved_by = approver
             session.add(voucher)
     if invoice.direction == "sales" or invoice.direction == "purchase":
         invoice.due_date = invoice.issue_date + dt.timedelta(days=party.credit_days if party else 0)

@@ -17,7 +17,8 @@ Functions:
 - ``app_context(context)``: the shared ``AppContext`` (settings, engine, OCR pool).
 - ``reply(update, context, text, buttons=None)``: reply in the chat; text longer than one
   Telegram message is split into pages with ◀/▶ buttons (pages stored in ``pending_action``).
-- ``explain(error)``: an ``ErpError`` as chat text: message, code and what to do next.
+- ``explain(error)``: an ``ErpError`` as chat text: message, code, what to do next and the
+  matching knowledge-base article as a tappable ``/kb_<slug>`` (``article_command``).
 - ``reply_error(update, context, error)``: reply with ``explain(error)``.
 - ``keyboard(rows)``: inline keyboard from ``[[(label, callback_data), ...], ...]``.
 - ``edit(query_or_message, text, buttons=None)``: edit a bot message, ignoring "not modified".
@@ -55,6 +56,7 @@ __all__ = [
     "FALLBACK_GROUP",
     "MAX_TEXT",
     "app_context",
+    "article_command",
     "detached",
     "edit",
     "explain",
@@ -137,8 +139,32 @@ def keyboard(rows: Buttons | None) -> InlineKeyboardMarkup | None:
     )
 
 
+def article_command(slug: str) -> str:
+    """The tappable command that shows a knowledge-base article (``handlers.support``): /kb_red_invoice."""
+    return "/kb_" + slug.replace("-", "_")
+
+
+def article_link(code: str) -> str | None:
+    """The 📖 相关说明 line for a refusal code, or None (no article, or a stranger who cannot open it)."""
+    if code == "NOT_STAFF":
+        return None  # the gate stops strangers before any article could be shown
+    try:
+        from bot.knowledge import article_for_code
+
+        article = article_for_code(code)
+    except Exception:  # noqa: BLE001 - a broken article file must not hide the refusal itself
+        log.exception("knowledge base unavailable for %s", code)
+        return None
+    if article is None:
+        return None
+    return f"📖 相关说明：{article.title}（点 {article_command(article.slug)} 查看）"
+
+
 def explain(error: ErpError, lang: str = "zh") -> str:
-    return f"⚠️ {error.message(lang)}\n（{error.code}）{error.hint}"
+    """Message, stable code, what to do next, and the matching knowledge-base article."""
+    text = f"⚠️ {error.message(lang)}\n（{error.code}）{error.hint}"
+    link = article_link(error.code)
+    return f"{text}\n{link}" if link else text
 
 
 def split_pages(text: str, size: int = PAGE_TEXT) -> list[str]:

@@ -244,7 +244,7 @@ async def _read_and_draft(
         with transaction(ctx.engine) as s:
             draft = draft_from_invoice(s, parsed, ctx.settings)
             invoice = save_draft(s, draft, actor_id=staff.id, file_sha256=sha, file_path=path)
-            text = card(s, invoice, [w for w in draft.warnings if not w.startswith("重复发票")])
+            text = card(s, invoice, [w for w in draft.messages if not w.startswith("重复发票")])
             invoice_id = invoice.id
     except ErpError as exc:
         await edit(status, f"「{name}」：{explain(exc)}{hint}")

@@ -41,7 +41,18 @@ from erp.reminders import (
     set_knob,
     set_pref,
 )
-from erp.staff import by_telegram_id, can
+from erp.staff import active_staff, can
+from handlers.common import (
+    COMMAND_GROUP,
+    edit,
+    final,
+    notify,
+    parse_callback,
+    reply,
+    reply_error,
+    staff_of,
+    today,
+)
 
 PREFIX = "rem"
 LATER_DAYS = 3
@@ -203,94 +214,104 @@ def receipt_hint(session: Session, party_id: int) -> str:
 # --- Telegram callbacks ----------------------------------------------------------
 
 
-def _keyboard(rows: list[list[tuple[str, str]]]) -> Any:
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
-
-
-def _staff_of(session: Session, update: Any) -> Staff | None:
-    user = update.effective_user
-    return by_telegram_id(session, user.id) if user else None
+def _rows_of(markup: Any) -> list[list[tuple[str, str]]]:
+    if markup is None:
+        return []
+    return [[(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard]
 
 
-def _error_text(exc: ErpError) -> str:
-    return f"{exc.message()}\n{exc.hint}"
+def _without_party(rows: list[list[tuple[str, str]]], party_id: int) -> list[list[tuple[str, str]]]:
+    """The keyboard minus the row of a customer that is done, so it cannot be pressed twice."""
+    return [row for row in rows if not any(d.endswith(f":{party_id}") for _, d in row)]
 
 
+@final
 async def remind_command(update: Any, context: Any) -> None:
     ctx = app_context(context)
-    args = list(context.args or [])
-    reply, text, buttons = None, NOT_STAFF, []
+    staff = staff_of(context, update)
+    if staff is None:
+        await reply(update, context, NOT_STAFF)
+        return
     try:
         with transaction(ctx.engine) as s:
-            staff = _staff_of(s, update)
-            if staff is not None and staff.active:
-                reply = apply_command(s, staff, args) if args else None
-                text, buttons = panel(s, staff)
+            me = s.get(Staff, staff.id)
+            answer = apply_command(s, me, list(context.args or [])) if context.args else None
+            text, buttons = panel(s, me)
     except ErpError as exc:
-        await update.effective_message.reply_text(_error_text(exc))
+        await reply_error(update, context, exc)
         return
-    if reply:
-        text = reply + "\n\n" + text
-    await update.effective_message.reply_text(text, reply_markup=_keyboard(buttons) if buttons else None)
+    await reply(update, context, (answer + "\n\n" + text) if answer else text, buttons or None)
 
 
-def _without_row(markup: Any, data_suffix: str) -> Any:
-    """The keyboard minus the row holding ``rem:*:<id>`` so a done customer cannot be pressed again."""
-    if markup is None:
-        return None
-    from telegram import InlineKeyboardMarkup
+def _open_receipt(
+    session: Session, staff: Staff, party_id: int, chat_id: int, on: dt.date
+) -> tuple[str, Any]:
+    """💰 for someone who may book receipts: the receipt flow's own proposal for what is open."""
+    from handlers.receivables import open_receipt, receipt_buttons, receipt_proposal
 
-    rows = [
-        row
-        for row in markup.inline_keyboard
-        if not any((b.callback_data or "").endswith(f":{data_suffix}") for b in row)
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    party = session.get(Party, party_id)
+    if party is None:
+        raise ErpError("NOT_FOUND", what="客户", key=party_id)
+    owed = open_balance(session, party_id)
+    if owed <= 0:
+        return f"{party.short_name or party.name} 已没有未收款项。", None
+    action = open_receipt(session, chat_id=chat_id, staff=staff, party=party, amount=owed, on=on)
+    text = receipt_proposal(session, party, owed, on)
+    name = party.short_name or party.name
+    text += f"\n\n金额不对？直接发送「收到{name} 实收金额」。"
+    return text, receipt_buttons(action.id)
 
 
+@final
 async def reminder_button(update: Any, context: Any) -> None:
+    """rem:t:<kind> switches a kind; rem:fu|sz|pay:<party> answer a reminder."""
     query = update.callback_query
+    parts = parse_callback(query.data, PREFIX) or []
     ctx = app_context(context)
-    try:
-        _, action, key = (query.data or "").split(":", 2)
-    except ValueError:
-        await query.answer()
+    staff = staff_of(context, update)
+    if staff is None or len(parts) != 2:
+        await query.answer(NOT_STAFF if staff is None else "", show_alert=staff is None)
         return
+    action, key = parts
     now = dt.datetime.now(dt.UTC)
     try:
         if action == "t":
             with transaction(ctx.engine) as s:
-                staff = _staff_of(s, update)
-                if staff is None or not staff.active:
-                    await query.answer(NOT_STAFF, show_alert=True)
-                    return
-                enabled = toggle(s, staff, key)
-                text, buttons = panel(s, staff)
+                me = s.get(Staff, staff.id)
+                enabled = toggle(s, me, key)
+                text, buttons = panel(s, me)
             await query.answer(f"{KINDS[key].name}：{'已开启' if enabled else '已关闭'}")
-            await query.edit_message_text(text, reply_markup=_keyboard(buttons) if buttons else None)
+            await edit(query, text, buttons)
             return
         party_id = int(key)
         if action == "pay":
+            if can(staff, "receive"):
+                with transaction(ctx.engine) as s:
+                    text, buttons = _open_receipt(
+                        s, s.get(Staff, staff.id), party_id, query.message.chat.id, today(ctx)
+                    )
+                await query.answer()
+                await reply(update, context, text, buttons)
+                return
             with reading(ctx.engine) as s:
-                staff = _staff_of(s, update)
-                if staff is None or not staff.active:
-                    await query.answer(NOT_STAFF, show_alert=True)
-                    return
                 hint = receipt_hint(s, party_id)
-            await query.answer()
-            await query.message.reply_text(hint)
+                party = s.get(Party, party_id)
+                name = party.short_name or party.name
+                bookers = [m.telegram_id for m in active_staff(s, "accountant")] or [
+                    m.telegram_id for m in active_staff(s, "manager")
+                ]
+            for telegram_id in bookers:
+                await notify(
+                    context, telegram_id, f"💰 {staff.name} 说 {name} 已付款，请核对到账后登记。\n{hint}"
+                )
+            await query.answer("已通知会计核对入账")
+            await reply(update, context, f"已通知会计核对 {name} 的到账并登记收款。")
             return
         if action not in ("fu", "sz"):
             await query.answer()
             return
         with transaction(ctx.engine) as s:
-            staff = _staff_of(s, update)
-            if staff is None or not staff.active:
-                await query.answer(NOT_STAFF, show_alert=True)
-                return
-            line = follow_up(s, staff, party_id, action=action, now=now, tz=ctx.settings.tz)
+            line = follow_up(s, s.get(Staff, staff.id), party_id, action=action, now=now, tz=ctx.settings.tz)
     except ErpError as exc:
         await query.answer(exc.message()[:190], show_alert=True)
         return
@@ -299,13 +320,15 @@ async def reminder_button(update: Any, context: Any) -> None:
         return
     await query.answer(line[:190])
     message = query.message
-    await query.edit_message_text(
-        (message.text or "") + "\n" + line, reply_markup=_without_row(message.reply_markup, str(party_id))
+    await edit(
+        query, (message.text or "") + "\n" + line, _without_party(_rows_of(message.reply_markup), party_id)
     )
 
 
 def register(application: Any) -> None:
     from telegram.ext import CallbackQueryHandler, CommandHandler
 
-    application.add_handler(CommandHandler("remind", remind_command))
-    application.add_handler(CallbackQueryHandler(reminder_button, pattern=rf"^{PREFIX}:(t|fu|sz|pay):"))
+    application.add_handler(CommandHandler("remind", remind_command), group=COMMAND_GROUP)
+    application.add_handler(
+        CallbackQueryHandler(reminder_button, pattern=rf"^{PREFIX}:(t|fu|sz|pay):"), group=COMMAND_GROUP
+    )

@@ -42,6 +42,9 @@ COMMANDS = [
     ("voucher", "查看凭证：/voucher 记-202405-0001"),
     ("vouchers", "今天的凭证"),
     ("tb", "本月试算平衡表"),
+    ("ask", "问知识库：/ask 怎么开红字发票"),
+    ("tickets", "待回复的问题（管理员/经理）"),
+    ("remind", "我的提醒：开关和时间"),
     ("staff", "员工管理（管理员）"),
     ("cancel", "取消当前操作"),
 ]
@@ -53,14 +56,21 @@ HELP = """👋 我是账房，公司的记账助手。直接用中文问我就�
 💰 应收：「华为欠多少」「应收账款」「账龄」「平均回款周期」，/aging 发送账龄图表。
 💵 收款：「收到华为 5000」或 /receive，确认后自动生成收款凭证。
 📒 凭证：/voucher 凭证号，/vouchers 今天的凭证，/tb 本月试算平衡表。
+❓ 操作和财税问题：直接打字问或 /ask 问题，答不上来可以「转人工」。知识库话题：{topics}。
 
 命令：
 {commands}"""
 
 
+def kb_topics() -> str:
+    from bot.knowledge import KnowledgeBase
+
+    return "、".join(topic for topic, _ in KnowledgeBase.load().topics())
+
+
 def help_text(role: str | None) -> str:
     commands = "\n".join(f"/{c} — {d}" for c, d in COMMANDS)
-    text = HELP.format(commands=commands)
+    text = HELP.format(commands=commands, topics=kb_topics())
     if role:
         text += f"\n\n您的角色：{ROLES.get(role, role)}"
     return text

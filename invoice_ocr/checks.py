@@ -6,6 +6,7 @@ sets ``ok``. The rules are pure: they read the invoice and today's date.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from erp.money import q2, to_str2, words_match
 from erp.taxid import tax_id_problem
 
-from .model import ParsedInvoice
+from .model import Line, ParsedInvoice
 
 TOLERANCE = Decimal("0.01")
 RATES = {"13%", "9%", "6%", "5%", "3%", "1%", "0%", "免税", "不征税", "10%", "16%", "17%", "11%"}
@@ -79,6 +80,7 @@ def check_lines(inv: ParsedInvoice) -> None:
             inv.warn(f"第 {i} 行税率“{ln.tax_rate or ''}”无法识别", f + ".tax_rate")
         if ln.tax is None:
             inv.warn(f"第 {i} 行未能读取税额", f + ".tax")
+        check_quantity_price(inv, i, ln)
         rate = rate_value(ln.tax_rate)
         if ln.amount is not None and ln.tax is not None and rate is not None:
             expected = q2(ln.amount * rate)
@@ -88,6 +90,28 @@ def check_lines(inv: ParsedInvoice) -> None:
                     f + ".amount",
                     f + ".tax",
                     f + ".tax_rate",
+                )
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def check_quantity_price(inv: ParsedInvoice, i: int, ln: Line) -> None:
+    """数量 and 单价 are numbers, and 数量 × 单价 ≈ 金额 when all three are printed."""
+    f = f"lines.{i - 1}"
+    for attr, label in (("quantity", "数量"), ("unit_price", "单价")):
+        value = getattr(ln, attr)
+        if value is not None and not NUMBER.fullmatch(value):
+            inv.warn(f"第 {i} 行{label}“{value}”无法识别", f"{f}.{attr}")
+    if ln.quantity and ln.unit_price and ln.amount is not None:
+        if NUMBER.fullmatch(ln.quantity) and NUMBER.fullmatch(ln.unit_price):
+            product = Decimal(ln.quantity) * Decimal(ln.unit_price)
+            if abs(product - ln.amount) > Decimal("0.01") + abs(ln.amount) * Decimal("0.000001"):
+                inv.warn(
+                    f"第 {i} 行数量 {ln.quantity} × 单价 {ln.unit_price} ≠ 金额 {to_str2(ln.amount)}",
+                    f"{f}.quantity",
+                    f"{f}.unit_price",
+                    f"{f}.amount",
                 )
 
 

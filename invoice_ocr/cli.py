@@ -82,7 +82,7 @@ def run_parse(args: argparse.Namespace) -> int:
     with pool:
         futures = [(f, pool.submit(f, f)) for f in args.files]
         for source, fut in futures:
-            inv = pool._result(fut, source)
+            inv = pool.collect(fut, source)
             d = inv.to_json_dict()
             all_read = all_read and d["error"] is None
             if args.json:

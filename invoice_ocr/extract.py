@@ -171,7 +171,7 @@ def _column_of(word: Word, cols: list[tuple[str, float, float]]) -> str:
     centres = [(c[1] + c[2]) / 2 for c in cols]
     x = word.cx
     # A long name starts in the name column even if its centre strays right.
-    if cols[0][0] == "name" and word.x0 < (centres[0] + centres[1]) / 2 and not _looks_numeric(word.text):
+    if cols[0][0] == "name" and word.x0 < cols[0][2] and not _looks_numeric(word.text):
         return "name"
     best = 0
     for i in range(len(cols)):
@@ -187,10 +187,45 @@ def _looks_numeric(text: str) -> bool:
     return bool(re.fullmatch(r"[-¥￥]?[\d.,%]+", text.strip()))
 
 
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or ch in "（）"
+
+
+def _split_across_columns(w: Word, bounds: list[float]) -> list[Word]:
+    """OCR may read two neighbouring cells as one box (使用医17.5cm): cut it where the script
+    changes closest to a column boundary the box straddles."""
+    text = w.text
+    n = len(text)
+    if n < 2:
+        return [w]
+    char_w = (w.x1 - w.x0) / n
+    for b in bounds:
+        if not (w.x0 + char_w < b < w.x1 - char_w):
+            continue
+        cuts = [
+            i
+            for i in range(1, n)
+            if _is_cjk(text[i - 1]) != _is_cjk(text[i]) or text[i - 1] == " " or text[i] == " "
+        ]
+        if not cuts:
+            continue
+        best = min(cuts, key=lambda i: abs(w.x0 + char_w * i - b))
+        if abs(w.x0 + char_w * best - b) > 4 * char_w:
+            continue
+        cut_x = w.x0 + char_w * best
+        left = Word(text[:best].strip(), w.x0, w.top, cut_x, w.bottom, w.conf)
+        right = Word(text[best:].strip(), cut_x, w.top, w.x1, w.bottom, w.conf)
+        return [x for part in (left, right) if part.text for x in _split_across_columns(part, bounds)]
+    return [w]
+
+
 def _row_cells(line: TextLine, cols: list[tuple[str, float, float]]) -> dict[str, str]:
+    centres = [(c[1] + c[2]) / 2 for c in cols]
+    bounds = [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)]
     cells: dict[str, list[Word]] = {}
-    for w in line.raw or line.words:
-        cells.setdefault(_column_of(w, cols), []).append(w)
+    for raw in line.raw or line.words:
+        for w in _split_across_columns(raw, bounds):
+            cells.setdefault(_column_of(w, cols), []).append(w)
     out = {}
     for k, ws in cells.items():
         ws.sort(key=lambda w: w.x0)
@@ -376,7 +411,7 @@ def extract(doc: Document, source: str) -> ParsedInvoice:
         if id_hit and id_hit.value:
             raw = id_hit.value.upper()
             m = id_shape.match(raw)
-            if m and len(m.group(0)) in (15, 17, 18, 20):
+            if m and len(m.group(0)) in (15, 17, 18, 19, 20):
                 party.tax_id = m.group(0)
                 if id_hit.conf < CONF_FLOOR:
                     low.add(f"{side}.tax_id")

@@ -115,7 +115,8 @@ class InvoicePool:
     def submit(self, path_or_bytes: Any, source: str | None = None) -> cf.Future:  # type: ignore[type-arg]
         return self._pool().submit(_read_job, path_or_bytes, source, self.limits)
 
-    def _result(self, fut: cf.Future, source: str) -> ParsedInvoice:  # type: ignore[type-arg]
+    def collect(self, fut: cf.Future, source: str) -> ParsedInvoice:  # type: ignore[type-arg]
+        """The reading a submitted job gives, or ok=False with why (timeout, crashed worker)."""
         try:
             d, meta = fut.result(timeout=self.timeout)
             return _from_json(d, meta)
@@ -128,7 +129,7 @@ class InvoicePool:
 
     def read(self, path_or_bytes: Any, source: str | None = None) -> ParsedInvoice:
         src = source or (str(path_or_bytes) if not isinstance(path_or_bytes, bytes) else "<bytes>")
-        return self._result(self.submit(path_or_bytes, source), src)
+        return self.collect(self.submit(path_or_bytes, source), src)
 
     def read_many(self, items: Iterable[Any]) -> list[ParsedInvoice]:
         """Read several files in parallel; results in the order given."""
@@ -136,7 +137,7 @@ class InvoicePool:
         futures = [self.submit(it, str(it) if not isinstance(it, bytes) else None) for it in items]
         out = []
         for it, fut in zip(items, futures, strict=True):
-            out.append(self._result(fut, str(it) if not isinstance(it, bytes) else "<bytes>"))
+            out.append(self.collect(fut, str(it) if not isinstance(it, bytes) else "<bytes>"))
         return out
 
     async def read_async(self, path_or_bytes: Any, source: str | None = None) -> ParsedInvoice:

@@ -9,6 +9,7 @@ invented: every candidate differs from what was read by a known confusion.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from erp.money import q2
@@ -48,7 +49,16 @@ DIGIT_LOOKALIKES = str.maketrans(
 
 
 def repair_tax_id(code: str | None) -> tuple[str | None, bool]:
-    """(value, changed). Fix a failing 18-character code only when exactly one confusion makes it valid."""
+    """(value, changed). Fix a failing code only when exactly one confusion makes it valid.
+
+    Confusions: a lookalike character, or (19 characters read) one stray character too many.
+    """
+    if code and len(code) == 19:
+        found = {code[:i] + code[i + 1 :] for i in range(19)}
+        valid = {c for c in found if is_valid_uscc(c)}
+        if len(valid) == 1:
+            return valid.pop(), True
+        return code, False
     if not code or len(code) != 18 or is_valid_uscc(code):
         return code, False
     base = "".join(FORBIDDEN.get(c, c) for c in code.upper())
@@ -110,9 +120,19 @@ def repair_money(inv: ParsedInvoice) -> list[str]:
     return notes
 
 
+SPEC_TIMES = re.compile(r"(?<=\d)[xX](?=\d)")
+
+
 def repair(inv: ParsedInvoice) -> ParsedInvoice:
     """Apply the confusions above to an OCR reading, in place; record what changed in meta."""
     changed = []
+    for ln in inv.lines:
+        if ln.tax is None and ln.tax_rate in ("免税", "不征税"):
+            # These lines print *** as 税额, which OCR often drops; the totals check still has the last word.
+            ln.tax = Decimal("0.00")
+        if ln.spec:
+            # Dimensions in 规格型号 are printed with ×; OCR reads the sign as a letter x.
+            ln.spec = SPEC_TIMES.sub("×", ln.spec)
     inv.number = repair_digits(inv.number)
     inv.code = repair_digits(inv.code)
     for side in ("buyer", "seller"):

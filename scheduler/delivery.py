@@ -224,7 +224,7 @@ async def deliver(
     report = Report()
     for r in reminders:
         if r.empty:
-            claim(engine, r, token=token, now=now, status="empty")
+            await asyncio.to_thread(claim, engine, r, token=token, now=now, status="empty")
             report.add(r, "empty")
             continue
         if not await asyncio.to_thread(claim, engine, r, token=token, now=now):

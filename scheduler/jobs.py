@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from typing import Any
 
 from bot.context import app_context
@@ -23,24 +24,41 @@ from scheduler.delivery import RateLimiter, run_due
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-FIRST_TICK_SECONDS = 5
+FIRST_TICK_SECONDS = 30  # the catch-up tick after a start; late enough to let start-up settle
 MISFIRE_GRACE_SECONDS = 6 * 3600
 JOB_NAME = "reminders"
 LIMITER_KEY = "reminder_limiter"
 
 
+CLOCK_KEY = "reminder_clock"  # extras: a callable returning the aware "now" (tests, demos)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 async def tick(context: Any) -> None:
     ctx = app_context(context)
     limiter = ctx.extras.setdefault(LIMITER_KEY, RateLimiter())
-    report = await run_due(
-        ctx.engine, context.bot, now=dt.datetime.now(dt.UTC), tz=ctx.settings.tz, limiter=limiter
-    )
+    now = ctx.extras.get(CLOCK_KEY, _utcnow)()
+    report = await run_due(ctx.engine, context.bot, now=now, tz=ctx.settings.tz, limiter=limiter)
     if report.outcomes:
         log.info("reminders: %s", report.summary())
 
 
+def enabled(ctx: Any) -> bool:
+    """Off when the AppContext says ``extras["reminders"] = False`` (chat tests that must not get
+    real-clock reminders in the middle of a conversation) or ZHANGFANG_REMINDERS=off."""
+    if os.environ.get("ZHANGFANG_REMINDERS", "").strip().lower() in ("0", "off", "false", "no"):
+        return False
+    return ctx.extras.get("reminders", True) is not False
+
+
 def schedule(application: Any) -> Any:
-    """Called by ``bot/app.py`` in ``post_init``; returns the job (None without a JobQueue)."""
+    """Called by ``bot/app.py`` in ``post_init``; returns the job (None when off or without a JobQueue)."""
+    if not enabled(app_context(application)):
+        log.info("reminders are off for this application")
+        return None
     queue = application.job_queue
     if queue is None:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]); reminders are off")

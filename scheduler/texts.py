@@ -268,6 +268,22 @@ def render_month_end(r: Reminder, knobs: Knobs) -> Rendered:
     return Rendered("\n".join(lines))
 
 
+def render_tickets(r: Reminder, knobs: Knobs) -> Rendered:
+    items = r.payload
+    head = [f"🙋 超过一个工作日未回复的问题 {len(items)} 个："]
+    blocks = [
+        f"#{t.id} {t.asker}（已等 {t.hours_waiting // 24} 天 {t.hours_waiting % 24} 小时）：{_short(t.question, 60)}"
+        for t in items
+    ]
+    return Rendered(
+        fit(
+            head,
+            blocks,
+            lambda left: (f"…另有 {left} 个\n" if left else "") + "发送 /tickets 查看，回复原消息即可作答。",
+        )
+    )
+
+
 RENDERERS: dict[str, Callable[[Reminder, Knobs], Rendered]] = {
     "overdue": render_overdue,
     "due_soon": render_due_soon,
@@ -277,6 +293,7 @@ RENDERERS: dict[str, Callable[[Reminder, Knobs], Rendered]] = {
     "approvals": render_approvals,
     "digest": render_digest,
     "month_end": render_month_end,
+    "tickets": render_tickets,
 }
 assert set(RENDERERS) == set(KINDS)
 

@@ -129,6 +129,9 @@ def _settings_for_books():
 
 
 def make_ctx(engine, settings, **extras) -> AppContext:
+    """Real-clock reminders are off unless a test asks for them: on a weekday morning they
+    would otherwise arrive in the middle of a conversation under test."""
+    extras.setdefault("reminders", False)
     return AppContext(settings=settings, engine=engine, extras=dict(extras))
 
 

@@ -235,3 +235,16 @@ def test_draft_direction_unknown_and_override(book, tmp_path, capsys):
     assert any("无法判断" in w for w in rows[0]["warnings"])
     rows, _ = _draft(capsys, "--direction", "purchase", str(p))
     assert rows[0]["direction"] == "purchase" and _balanced(rows[0])
+
+
+def test_two_workers_read_in_order_with_sources(book, tmp_path):
+    from erp.importer import read_items
+
+    _, settings = book
+    invs = blue(make_corpus(6))[:3]
+    for i, inv in enumerate(invs):
+        (tmp_path / f"{i}.pdf").write_bytes(to_pdf(inv))
+    items = collect(sorted(tmp_path.glob("*.pdf")), settings)
+    got = list(read_items(items, workers=2, settings=settings))
+    assert [p["number"] for _, p in got] == [inv.number for inv in invs]
+    assert [p["source"] for _, p in got] == [it.source for it in items]

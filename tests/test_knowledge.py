@@ -45,7 +45,7 @@ def test_at_least_sixty_articles_each_with_title_keywords_and_body(kb: Knowledge
 
 
 def test_every_refusal_code_links_an_article_that_is_about_it() -> None:
-    for code, (zh, _, _) in CODES.items():
+    for code in CODES:
         art = article_for_code(code)
         assert art is not None, f"no article explains {code}"
         assert code in art.codes
@@ -61,7 +61,9 @@ def test_article_codes_are_real_codes(kb: KnowledgeBase) -> None:
 
 
 def test_every_bot_command_has_an_article(kb: KnowledgeBase) -> None:
-    commands = "start help stock lowstock ar aging receive voucher vouchers tb remind staff ask tickets cancel"
+    commands = (
+        "start help stock lowstock ar aging receive voucher vouchers tb remind staff ask tickets cancel"
+    )
     for name in commands.split():
         art = kb.command_article(f"/{name}")
         assert art is not None, name
@@ -233,3 +235,59 @@ def test_knowledge_package_does_not_import_telegram() -> None:
             else:
                 continue
             assert not any(n.split(".")[0] == "telegram" for n in names), path
+
+
+# --- texts for the chat and the console -------------------------------------------------
+
+
+def test_refusal_text_carries_code_next_step_and_article(kb: KnowledgeBase) -> None:
+    from bot.knowledge.render import render_refusal
+    from erp.errors import ErpError
+
+    err = ErpError("PERIOD_CLOSED", period="2024-05")
+    text = render_refusal(err.code, err.message(), err.hint, kb)
+    assert "2024-05" in text and err.hint in text and "PERIOD_CLOSED" in text
+    assert kb.get("period-closed").title in text  # type: ignore[union-attr]
+
+
+def test_answer_text_and_no_answer_text(kb: KnowledgeBase) -> None:
+    from bot.knowledge.render import NO_ANSWER, render_answer, render_topics
+
+    text = render_answer(kb.answer("月末结账要做什么"))
+    assert text.startswith("📘 月末结账要做哪些事") and len(text) < 1200
+    assert render_answer(kb.answer("今天天气怎么样")) == NO_ANSWER
+    help_text = render_topics(kb)
+    assert "数电票" in help_text and "应收" in help_text and len(help_text) < 4096
+
+
+def test_cli_ask_and_check(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import json
+
+    from bot.knowledge.cli import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["kb", "ask", "--json", "红字发票怎么开"])
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["best"] == "red-invoice"
+    args = parser.parse_args(["kb", "ask", "中午吃什么"])
+    assert args.func(args) == 1
+    args = parser.parse_args(["kb", "check"])
+    assert args.func(args) == 0
+    from erp.errors import CODES
+
+    assert f"{len(CODES)}/{len(CODES)}" in capsys.readouterr().out
+
+
+def test_saved_answers_can_live_outside_the_package(tmp_path: Path) -> None:
+    saved = tmp_path / "kb"
+    kb = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)  # saved/ need not exist yet
+    base = len(kb.articles)
+    art = kb.add_article("员工餐补发放标准", "按公司制度每人每天 30 元，随工资发放。", ["餐补", "伙食补贴"])
+    assert art.path is not None and art.path.parent == saved
+    again = KnowledgeBase.from_dirs([ARTICLES_DIR, saved], write_dir=saved)
+    assert len(again.articles) == base + 1 and again.get(art.slug) == art
+    write(saved, "red-invoice", "重复", "正文")
+    with pytest.raises(ArticleError, match="duplicate slug"):
+        KnowledgeBase.from_dirs([ARTICLES_DIR, saved])

@@ -23,7 +23,7 @@ def _diff(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             return compare_metadata(ctx, SQLModel.metadata)
     finally:
         engine.dispose()

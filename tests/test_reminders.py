@@ -33,6 +33,7 @@ from erp.reminders import (
     Knobs,
     is_month_end,
     is_working_day,
+    load_knobs,
     plan,
     record_follow_up,
     set_knob,
@@ -542,3 +543,111 @@ def test_rate_limits_overall_and_per_chat():
     assert all(b - a >= 1.0 - 1e-9 for a, b in zip(ones, ones[1:], strict=False))
     # 65 messages at 30/s take at least ~2.1 s
     assert clock.t - 1000.0 >= 64 / 30 - 1e-9
+
+
+def test_low_stock_goes_daily_until_restocked(engine, book):
+    bot = RecordingBot()
+    send(engine, at("2024-06-03 09:00"), bot)
+    send(engine, at("2024-06-04 09:00"), bot)
+    assert len(bot.to(WAREHOUSE)) == 2 and all("A001" in t for t in bot.to(WAREHOUSE))
+    with transaction(engine) as s:
+        widget = s.exec(select(Product).where(Product.sku == "A001")).one()
+        wh = s.exec(select(Warehouse)).first()
+        s.add(
+            StockMove(
+                product_id=widget.id,
+                warehouse_id=wh.id,
+                quantity=D("20"),
+                move_date=dt.date(2024, 6, 4),
+                kind="purchase",
+            )
+        )
+    send(engine, at("2024-06-05 09:00"), bot)
+    assert len(bot.to(WAREHOUSE)) == 2  # restocked: nothing more to say
+    assert any(r.kind == "low_stock" and r.status == "empty" for r in log_rows(engine))
+
+
+def test_a_late_catch_up_waits_for_the_next_morning(engine, book):
+    with reading(engine) as s:
+        assert plan(s, now=at("2024-06-03 21:30"), tz=TZ) == []
+    with transaction(engine) as s:
+        set_knob(s, "quiet_after", "22:00")
+    with reading(engine) as s:
+        assert plan(s, now=at("2024-06-03 21:30"), tz=TZ) != []
+
+
+def test_month_end_moves_with_holidays():
+    # 2024-09-30 is a Monday; with it a holiday the checklist comes on Thu 26 and Fri 27
+    knobs = Knobs(holidays=frozenset({dt.date(2024, 9, 30)}))
+    days = [dt.date(2024, 9, d) for d in range(1, 31)]
+    assert [d.day for d in days if is_month_end(d, knobs)] == [26, 27]
+    assert [d.day for d in days if is_month_end(d, Knobs())] == [27, 30]
+
+
+def test_bad_settings_are_refused_and_nothing_is_stored(engine, book):
+    from erp.errors import ErpError
+
+    with transaction(engine) as s:
+        for key, value in [("steps", "0,7"), ("time", "25:00"), ("holidays", "2024-13-01"), ("nope", "1")]:
+            with pytest.raises(ErpError) as err:
+                set_knob(s, key, value)
+            assert err.value.code == "INVALID_INPUT"
+        with pytest.raises(ErpError):
+            set_pref(s, book.rep1, "overdue", time="9点半")
+    with reading(engine) as s:
+        assert load_knobs(s) == Knobs()
+
+
+def test_every_kind_renders_within_telegram_limits(engine, book):
+    with transaction(engine) as s:
+        wh = s.exec(select(Warehouse)).first()
+        for n in range(300):
+            s.add(Product(sku=f"Z{n:04d}", name=f"很长名字的测试商品{n}", unit="件", min_stock=D("5")))
+        s.flush()
+    with reading(engine) as s:
+        due = plan(s, now=at("2024-06-28 09:00"), tz=TZ)
+    assert {r.kind for r in due} >= {"low_stock", "month_end", "digest", "overdue", "escalation"}
+    for r in due:
+        rendered = render(r, Knobs())
+        assert 0 < len(rendered.text) <= MAX_CHARS
+        assert all(len(d.encode()) <= 64 for row in rendered.buttons for _, d in row)
+    assert wh is not None
+
+
+def test_the_job_tick_sends_what_is_due_on_its_clock(engine, book):
+    from bot.context import KEY, AppContext
+    from scheduler.jobs import CLOCK_KEY, LIMITER_KEY, tick
+    from tests.factories import make_settings
+
+    clock = FakeClock()
+    ctx = AppContext(
+        settings=make_settings(),
+        engine=engine,
+        extras={CLOCK_KEY: lambda: at("2024-06-03 09:00"), LIMITER_KEY: limiter(clock)},
+    )
+    bot = RecordingBot()
+    context = SimpleNamespace(bot=bot, bot_data={KEY: ctx})
+    asyncio.run(tick(context))
+    asyncio.run(tick(context))  # the next minute: nothing new
+    assert len(bot.sent) == 9
+    assert len(bot.to(BOSS)) == 4 and clock.t - 1000.0 >= 3.0  # one a second in the manager's chat
+
+
+def test_questions_unanswered_for_a_working_day_reach_managers(engine, book):
+    from erp.models import Staff, Ticket
+
+    with transaction(engine) as s:
+        asker = s.exec(select(Staff).where(Staff.telegram_id == REP1)).one()
+        friday = dt.datetime(2024, 5, 31, 8, 0, tzinfo=TZ).astimezone(dt.UTC)
+        s.add(
+            Ticket(asker_id=asker.id, chat_id=REP1, question="红字确认单对方不确认怎么办", created_at=friday)
+        )
+        later = dt.datetime(2024, 5, 31, 10, 0, tzinfo=TZ).astimezone(dt.UTC)
+        s.add(Ticket(asker_id=asker.id, chat_id=REP1, question="还没到一个工作日的问题", created_at=later))
+    with reading(engine) as s:
+        due = plan(s, now=at("2024-06-03 09:00"), tz=TZ)
+    tickets = [r for r in due if r.kind == "tickets"]
+    assert {r.chat_id for r in tickets} == {BOSS}
+    assert [t.question for t in tickets[0].payload] == ["红字确认单对方不确认怎么办"]
+    text = render(tickets[0], Knobs()).text
+    assert "红字确认单" in text and "/tickets" in text and "还没到" not in text

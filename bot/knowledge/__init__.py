@@ -75,6 +75,30 @@ class KnowledgeBase:
         return cls(load_dir(directory), directory=directory, tokenizer=tokenizer, params=params)
 
     @classmethod
+    def from_dirs(
+        cls,
+        directories: Iterable[Path],
+        *,
+        write_dir: Path | None = None,
+        tokenizer: str = DEFAULT_TOKENIZER,
+        params: SearchParams | None = None,
+    ) -> KnowledgeBase:
+        """Articles from several directories (e.g. the shipped ones plus a company's
+        saved answers under data/); ``add_article`` writes to ``write_dir``. A slug
+        may appear only once across all of them."""
+        articles: list[Article] = []
+        seen: dict[str, Path | None] = {}
+        for directory in directories:
+            if not directory.is_dir():
+                continue
+            for art in load_dir(directory):
+                if art.slug in seen:
+                    raise ArticleError(f"duplicate slug {art.slug!r}: {seen[art.slug]} and {art.path}")
+                seen[art.slug] = art.path
+                articles.append(art)
+        return cls(articles, directory=write_dir, tokenizer=tokenizer, params=params)
+
+    @classmethod
     def load(cls) -> KnowledgeBase:
         """The product's knowledge base, read once per process."""
         return _default_kb()

@@ -2,7 +2,21 @@
 
 Each row is ``{"q": question, "slug": expected article or null, "split": "dev"|"test"}``.
 ``null`` means the base should *not* answer (weather, lunch, share prices …).
-Parameters were tuned on ``dev`` only; ``test`` is the held-out half.
+
+How the set was kept honest (read before tuning anything):
+- Questions are written as staff type them (colloquial, typos such as 帐/账,
+  发漂, 盘店), not copied from articles; one label per question, even where a
+  second article would also help, so top-1 is a strict measure.
+- Held-out rounds. Round 1: the first 323 questions were split dev/test; after
+  a tuning round the test half was looked at (top-1 74 %) and merged into dev.
+  Round 2: 173 fresh questions written before further tuning: first run top-1
+  80.4 %, top-3 96.6 %, false 4.0 %; then merged into dev. Round 3 (the current
+  ``test`` rows, 104): written before the last tuning round and never tuned on:
+  first run top-1 76.4 %, top-3 95.5 %, false 0 %.
+- Only dev misses fed back into the articles (colloquial keywords) and the
+  parameters (grid search with 2-fold cross-validation on dev, thresholds by
+  ``tune_thresholds``). When you add articles or change the retriever, keep the
+  ``test`` rows out of the loop, and write a fresh test round when you merge them.
 
 A retriever is anything with ``ranked(question, k) -> list[slug]`` and
 ``answered(question) -> slug | None`` (its confident answer, or None).

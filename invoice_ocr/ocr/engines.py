@@ -116,9 +116,11 @@ DEFAULT_ORDER = ("rapidocr", "tesseract")
 
 
 def engine_order(preference: str = "auto") -> list[OcrEngine]:
-    """Available engines, the preferred (or measured-best) one first."""
+    """Available engines, the preferred (or measured-best) one first; "NAME-only" for just one."""
     names = list(DEFAULT_ORDER)
-    if preference in ENGINES:
+    if preference.endswith("-only") and preference[: -len("-only")] in ENGINES:
+        names = [preference[: -len("-only")]]  # one engine, no fallback (for measuring)
+    elif preference in ENGINES:
         names.remove(preference)
         names.insert(0, preference)
     engines = [ENGINES[n]() for n in names]
