@@ -268,7 +268,9 @@ async def main(args: argparse.Namespace) -> int:
 
     print(f"floor: stand-in alone, sendMessage round trips    {floor:7.0f} /s")
     print(f"baseline: /help through the whole stack            {base:7.0f} /s")
-    print(f"text queries, 8 staff at once, no answer cache     {cold:7.0f} /s   ({cold / base:.2f}× baseline)")
+    print(
+        f"text queries, 8 staff at once, no answer cache     {cold:7.0f} /s   ({cold / base:.2f}× baseline)"
+    )
     print(
         f"text queries, 8 staff at once, answer cache        {qps:7.0f} /s   target ≥ 200   "
         f"({qps / base:.2f}× baseline, {qps / cold:.1f}× uncached)"
@@ -291,5 +293,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--photos", type=int, default=4)
-    parser.add_argument("--profile", action="store_true", help="profile the bot process during the cached burst")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the bot process during the cached burst"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

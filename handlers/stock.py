@@ -34,8 +34,9 @@ MAX_CHOICES = 8
 
 
 def product_label(p: Product) -> str:
-    attrs = " ".join(x for x in (p.spec, p.colour, p.size) if x)
-    return f"{p.sku} {p.name}" + (f" {attrs}" if attrs and attrs not in p.name else "")
+    shown = f"{p.name} {p.spec or ''}"
+    extra = [x for x in (p.colour, p.size) if x and x not in shown]
+    return " ".join(x for x in (p.sku, p.name, p.spec, *extra) if x)
 
 
 def product_detail(session: Session, product: Product) -> str:
