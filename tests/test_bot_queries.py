@@ -185,3 +185,31 @@ def test_long_reply_is_paginated_under_telegram_limit(engine, settings):
             assert "第 2/" in r[-1].body and "上一页" in [b[0] for b in r[-1].buttons][0]
 
     run(scenario())
+
+
+def test_stock_count_adjustment_posts_once(engine, settings):
+    bot_settings = company_settings(settings)
+    ids = seed_company(engine)
+    me = user(WAREHOUSE)
+
+    async def scenario():
+        async with LocalChat(make_ctx(engine, bot_settings)) as chat:
+            r = await chat.say(me, "/count A001 25 月末盘点")
+            card = r[-1]
+            assert "账面 30个 → 实盘 25个：盘亏 5个" in card.body
+            data = card.button("确认调整")
+            first = await chat.api.push_callback(me, card.message_id, data)
+            second = await chat.api.push_callback(me, card.message_id, data)
+            await chat.tracker.wait(first, 10)
+            await chat.tracker.wait(second, 10)
+            assert "没有重复调整" in card.body and "记-" in card.body
+            r = await chat.say(user(ACCOUNTANT), "/count A001 1 试试")
+            assert "没有权限" in r[-1].body
+
+    run(scenario())
+    from sqlmodel import Session
+
+    from erp.stock import on_hand
+
+    with Session(engine) as s:
+        assert on_hand(s, ids["a001"]) == 25
