@@ -266,6 +266,10 @@ async def main(args: argparse.Namespace) -> int:
         proc.join(5)
         pool.close()
 
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} (other work on the box skews all figures)"
+    )
     print(f"floor: stand-in alone, sendMessage round trips    {floor:7.0f} /s")
     print(f"baseline: /help through the whole stack            {base:7.0f} /s")
     print(

@@ -136,7 +136,7 @@ class FakeBotApi:
         self.host = host
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
-        self._update_ids = itertools.count(1)
+        self._next_update_id = 1
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -172,6 +172,11 @@ class FakeBotApi:
         async with self._updates_changed:
             self.polling_paused = paused
             self._updates_changed.notify_all()
+
+    def continue_update_ids_after(self, last_id: int) -> None:
+        """Telegram's update ids only grow; a stand-in started again for the same bot must go on
+        from the last id that bot has seen (it remembers handled ids and drops repeats)."""
+        self._next_update_id = max(self._next_update_id, last_id + 1)
 
     async def stop(self) -> None:
         async with self._updates_changed:
@@ -414,7 +419,8 @@ class FakeBotApi:
 
     async def _push(self, update: dict) -> int:
         async with self._updates_changed:
-            update["update_id"] = next(self._update_ids)
+            update["update_id"] = self._next_update_id
+            self._next_update_id += 1
             self._pending.append(update)
             self._updates_changed.notify_all()
         return update["update_id"]

@@ -143,3 +143,18 @@ def test_error_handler_tells_the_user_in_plain_words(engine, settings, monkeypat
             await asyncio.sleep(0)
 
     run(scenario())
+
+
+def test_a_second_console_session_on_the_same_book_is_answered(engine, settings):
+    """Fixed bug: the stand-in restarted update ids at 1, so a second session's updates were
+    taken for redeliveries of the first session's and silently dropped."""
+    seed_company(engine)
+    cfg = company_settings(settings)
+
+    async def session():
+        async with LocalChat(make_ctx(engine, cfg)) as chat:
+            r = await chat.say(chat.api.user(ACCOUNTANT), "库存 A001")
+            return r[-1].body if r else ""
+
+    assert "电阻器" in run(session())
+    assert "电阻器" in run(session())
