@@ -255,7 +255,7 @@ async def main(args: argparse.Namespace) -> int:
             import pstats
 
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
         idle = await ask("latency", 200)
         busy, ocr_seconds, cards = await ask("ocr", images)
     finally:
@@ -300,4 +300,5 @@ if __name__ == "__main__":
     parser.add_argument(
         "--profile", action="store_true", help="profile the bot process during the cached burst"
     )
+    parser.add_argument("--sort", default="tottime", help="profile order: tottime or cumulative")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -152,6 +152,7 @@ class FakeBotApi:
         self.commands: list[dict] = []
         self.calls: list[str] = []  # method names, in order
         self.user_messages: dict[int, dict] = {}  # what users sent, by message_id
+        self.webhook: dict | None = None  # what setWebhook was told
         self.polling_paused = False  # while set, getUpdates answers at once (a bot shutting down)
 
     # --- server ------------------------------------------------------------
@@ -241,8 +242,13 @@ class FakeBotApi:
         return BOT_USER
 
     async def api_deleteWebhook(self, params: dict, uploads: dict) -> bool:
+        self.webhook = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        return True
+
+    async def api_setWebhook(self, params: dict, uploads: dict) -> bool:
+        self.webhook = {"url": params.get("url"), "secret_token": params.get("secret_token")}
         return True
 
     async def api_setMyCommands(self, params: dict, uploads: dict) -> bool:
