@@ -28,6 +28,7 @@ HANDLER_MODULES = [
     "handlers.stock",
     "handlers.receivables",
     "handlers.vouchers",
+    "handlers.accounts",
     "handlers.reminders",
     "handlers.support",
     "handlers.text",

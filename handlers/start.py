@@ -43,6 +43,7 @@ COMMANDS = [
     ("voucher", "查看凭证：/voucher 记-202405-0001"),
     ("vouchers", "今天的凭证"),
     ("tb", "本月试算平衡表"),
+    ("accounts", "科目表：/accounts 或 /accounts 管理费用"),
     ("ask", "问知识库：/ask 怎么开红字发票"),
     ("tickets", "待回复的问题（管理员/经理）"),
     ("remind", "我的提醒：开关和时间"),
