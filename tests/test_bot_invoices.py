@@ -296,6 +296,8 @@ def test_receipt_double_tap_records_one_receipt(engine, settings, pool):
 
     async def scenario():
         async with LocalChat(ctx_for(engine, settings, pool)) as chat:
+            r = await chat.say(me, "华为欠多少")
+            assert "应收余额：¥12,720.00" in r[-1].body
             r = await chat.say(me, "收到华为 5000")
             card = r[-1]
             assert "深圳华为技术有限公司" in card.body and "¥5,000.00" in card.body

@@ -194,6 +194,8 @@ def test_stock_count_adjustment_posts_once(engine, settings):
 
     async def scenario():
         async with LocalChat(make_ctx(engine, bot_settings)) as chat:
+            r = await chat.say(me, "库存 A001")
+            assert "现有库存：30个" in r[-1].body  # now in the answer cache
             r = await chat.say(me, "/count A001 25 月末盘点")
             card = r[-1]
             assert "账面 30个 → 实盘 25个：盘亏 5个" in card.body
@@ -203,6 +205,8 @@ def test_stock_count_adjustment_posts_once(engine, settings):
             await chat.tracker.wait(first, 10)
             await chat.tracker.wait(second, 10)
             assert "没有重复调整" in card.body and "记-" in card.body
+            r = await chat.say(me, "库存 A001")
+            assert "现有库存：25个" in r[-1].body  # the cached answer did not outlive the change
             r = await chat.say(user(ACCOUNTANT), "/count A001 1 试试")
             assert "没有权限" in r[-1].body
 
