@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.context import KEY, AppContext
@@ -66,6 +67,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             what,
             exc_info=context.error,
         )
+    elif isinstance(context.error, NetworkError):  # Telegram unreachable for a moment: PTB retries
+        log.warning("network problem talking to the Bot API (retrying): %s", context.error)
     else:
         log.error("error outside an update: %r", update, exc_info=context.error)
     if chat is not None:
@@ -119,8 +122,11 @@ def build_application(
         builder = builder.application_class(application_class)
     if not updater:
         builder = builder.updater(None)
+    from bot.updates import ChatOrderedProcessor
+
     builder = (
-        builder.connect_timeout(10)
+        builder.concurrent_updates(ChatOrderedProcessor(32))
+        .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
         .pool_timeout(10)

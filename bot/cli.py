@@ -45,6 +45,11 @@ def setup_logging(settings: Settings, *, level: int = logging.INFO, stream: Text
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def webhook_path(token: str) -> str:
+    """A URL path that is stable for a bot but does not reveal its token."""
+    return "telegram-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 def make_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     from erp.book import open_book
 
@@ -99,7 +104,7 @@ def cmd_bot(args: argparse.Namespace) -> int:
     webhook_url = args.webhook_url or settings.webhook_url
     try:
         if webhook_url:
-            path = "telegram-" + hashlib.sha256(settings.telegram_bot_token.encode()).hexdigest()[:16]
+            path = webhook_path(settings.telegram_bot_token)
             log.info("webhook mode on %s:%s, path /%s", args.listen, args.port, path)
             application.run_webhook(
                 listen=args.listen,

@@ -136,7 +136,7 @@ class FakeBotApi:
         self.host = host
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
-        self._update_ids = itertools.count(1)
+        self._next_update_id = 1
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -152,6 +152,7 @@ class FakeBotApi:
         self.commands: list[dict] = []
         self.calls: list[str] = []  # method names, in order
         self.user_messages: dict[int, dict] = {}  # what users sent, by message_id
+        self.webhook: dict | None = None  # what setWebhook was told
         self.polling_paused = False  # while set, getUpdates answers at once (a bot shutting down)
 
     # --- server ------------------------------------------------------------
@@ -172,6 +173,11 @@ class FakeBotApi:
         async with self._updates_changed:
             self.polling_paused = paused
             self._updates_changed.notify_all()
+
+    def continue_update_ids_after(self, last_id: int) -> None:
+        """Telegram's update ids only grow; a stand-in started again for the same bot must go on
+        from the last id that bot has seen (it remembers handled ids and drops repeats)."""
+        self._next_update_id = max(self._next_update_id, last_id + 1)
 
     async def stop(self) -> None:
         async with self._updates_changed:
@@ -236,8 +242,13 @@ class FakeBotApi:
         return BOT_USER
 
     async def api_deleteWebhook(self, params: dict, uploads: dict) -> bool:
+        self.webhook = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        return True
+
+    async def api_setWebhook(self, params: dict, uploads: dict) -> bool:
+        self.webhook = {"url": params.get("url"), "secret_token": params.get("secret_token")}
         return True
 
     async def api_setMyCommands(self, params: dict, uploads: dict) -> bool:
@@ -414,7 +425,8 @@ class FakeBotApi:
 
     async def _push(self, update: dict) -> int:
         async with self._updates_changed:
-            update["update_id"] = next(self._update_ids)
+            update["update_id"] = self._next_update_id
+            self._next_update_id += 1
             self._pending.append(update)
             self._updates_changed.notify_all()
         return update["update_id"]

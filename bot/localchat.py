@@ -16,13 +16,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.context import AppContext
-from bot.fakeapi import FakeBotApi, SentMessage
+from bot.fakeapi import BOT_USER, FakeBotApi, SentMessage
+from erp.models import ProcessedUpdate
 
 LOCAL_TOKEN = "7000000001:LOCAL-console-token"
+
+
+def last_update_id(engine: Engine) -> int:
+    """The highest update id the local bot has handled in this book (0 if none)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(ProcessedUpdate.update_id)).where(ProcessedUpdate.bot_id == BOT_USER["id"])
+        ).scalar()
+    return int(value or 0)
 
 
 class TrackingApplication(Application):
@@ -77,8 +89,10 @@ class LocalChat:
     async def start(self) -> LocalChat:
         if self.api.port is None:
             await self.api.start()
+        ctx = self._ctx_factory()
+        self.api.continue_update_ids_after(last_update_id(ctx.engine))
         self.app = build_application(
-            self._ctx_factory(),
+            ctx,
             token=LOCAL_TOKEN,
             base_url=self.api.base_url,
             base_file_url=self.api.base_file_url,

@@ -11,30 +11,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot.context import AppContext
 from erp.db import transaction
 from erp.errors import ErpError
-from erp.models import PendingAction, ProcessedUpdate
+from erp.models import PendingAction, ProcessedUpdate, Staff
 from erp.staff import ROLES, active_staff, by_telegram_id
 from handlers.common import AUTH_GROUP, app_context, detached, explain, notify
 
 log = logging.getLogger(__name__)
 KEEP_PROCESSED = dt.timedelta(days=7)
+STAFF_TTL = 10.0
+STAFF_CACHE = "staff_cache"
 JOIN_ROLES = ("accountant", "warehouse", "sales", "manager")
 
 
 def first_time(engine: Engine, bot_id: int, update_id: int) -> bool:
-    """Record the update as processed; False when it already was."""
+    """Record the update as processed; False when it already was. (Core insert: this runs for
+    every update, and an ORM session costs more than the insert.)"""
     try:
-        with transaction(engine) as s:
-            s.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
+        with engine.begin() as conn:
+            conn.execute(
+                insert(ProcessedUpdate.__table__).values(
+                    bot_id=bot_id, update_id=update_id, at=dt.datetime.now(dt.UTC)
+                )
+            )
     except IntegrityError:
         return False
     if update_id % 1000 == 0:  # now and then, forget old ids (Telegram never redelivers after a week)
@@ -43,6 +52,28 @@ def first_time(engine: Engine, bot_id: int, update_id: int) -> bool:
                 delete(ProcessedUpdate).where(ProcessedUpdate.at < dt.datetime.now(dt.UTC) - KEEP_PROCESSED)
             )
     return True
+
+
+def cached_staff(ctx: AppContext, telegram_id: int) -> Staff | None:
+    """The staff row, cached for ``STAFF_TTL`` seconds (chat changes to staff clear it at once;
+    a change from the CLI reaches a running bot within the TTL)."""
+    cache: dict[int, tuple[float, Staff]] = ctx.extras.setdefault(STAFF_CACHE, {})
+    now = time.monotonic()
+    hit = cache.get(telegram_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    with detached(ctx.engine) as s:
+        staff = by_telegram_id(s, telegram_id)
+    if staff is not None and staff.active:
+        cache[telegram_id] = (now + STAFF_TTL, staff)
+    else:
+        cache.pop(telegram_id, None)  # strangers are not cached: adding them works at once
+    return staff
+
+
+def forget_staff(ctx: AppContext) -> None:
+    """After a change to staff: the next update reads them again."""
+    ctx.extras.pop(STAFF_CACHE, None)
 
 
 async def gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,8 +86,7 @@ async def gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
-    with detached(ctx.engine) as s:
-        staff = by_telegram_id(s, user.id)
+    staff = cached_staff(ctx, user.id)
     if staff is not None and staff.active:
         context.staff = staff  # type: ignore[attr-defined]  # read with handlers.common.staff_of
         return

@@ -54,7 +54,6 @@ from handlers.common import (
     parse_callback,
     reply,
     require_role,
-    staff_of,
 )
 
 log = logging.getLogger(__name__)
@@ -473,4 +472,4 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(approval_button, pattern=r"^apv:"), group=COMMAND_GROUP)
 
 
-__all__ = ["card", "register", "staff_of"]
+__all__ = ["card", "register"]

@@ -42,6 +42,7 @@ from erp.receivables import (
     top_debtors,
 )
 from erp.staff import can
+from handlers.answer_cache import cache_of
 from handlers.charts import aging_chart
 from handlers.common import (
     COMMAND_GROUP,
@@ -68,6 +69,11 @@ def visible_party_ids(session: Session, staff: Staff) -> list[int] | None:
     if can(staff, "view_all_receivables"):
         return None
     return list(session.exec(select(Party.id).where(Party.sales_rep_id == staff.id)).all())
+
+
+def _visibility(staff: Staff) -> object:
+    """What part of the receivables this person sees: part of a cached answer's key."""
+    return "all" if can(staff, "view_all_receivables") else ("own", staff.id)
 
 
 def find_customers(session: Session, query: str, staff: Staff) -> list[Party]:
@@ -151,15 +157,20 @@ def collection_text(session: Session) -> str:
 async def answer_receivable(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str) -> None:
     try:
         staff = require_role(context, "view_receivables")
-        with detached(app_context(context).engine) as s:
+        ctx = app_context(context)
+        day = today(context)
+
+        def compute(s: Session) -> tuple[str, Buttons | None]:
             parties = find_customers(s, query, staff)
             if not parties:
-                text, buttons = f"没有找到您可查看的客户「{query}」。", None
-            elif len(parties) == 1:
-                text, buttons = party_receivable_text(s, parties[0], today(context)), None
-            else:
-                text = f"有 {len(parties)} 个客户匹配「{query}」，请选择："
-                buttons = [[(p.name[:40], f"ar:p:{p.id}")] for p in parties]
+                return f"没有找到您可查看的客户「{query}」。", None
+            if len(parties) == 1:
+                return party_receivable_text(s, parties[0], day), None
+            buttons = [[(p.name[:40], f"ar:p:{p.id}")] for p in parties]
+            return f"有 {len(parties)} 个客户匹配「{query}」，请选择：", buttons
+
+        key = ("ar", query.strip().upper(), _visibility(staff), day)
+        text, buttons = cache_of(ctx).answer(ctx.engine, key, compute)
         await reply(update, context, text, buttons)
     except ErpError as exc:
         await reply_error(update, context, exc)
@@ -170,10 +181,11 @@ async def answer_ar_summary(
 ) -> None:
     try:
         staff = require_role(context, "view_receivables")
-        with detached(app_context(context).engine) as s:
-            ids = visible_party_ids(s, staff)
-            fn = aging_text if aging_only else ar_summary_text
-            text = fn(s, today(context), ids)
+        ctx = app_context(context)
+        day = today(context)
+        fn = aging_text if aging_only else ar_summary_text
+        key = ("aging" if aging_only else "ar_summary", _visibility(staff), day)
+        text = cache_of(ctx).answer(ctx.engine, key, lambda s: fn(s, day, visible_party_ids(s, staff)))
         buttons = [[("📈 账龄图表", "ar:chart")]] if aging_only else None
         await reply(update, context, text, buttons)
     except ErpError as exc:
@@ -183,8 +195,8 @@ async def answer_ar_summary(
 async def answer_collection(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         require_role(context, "view_all_receivables")
-        with detached(app_context(context).engine) as s:
-            text = collection_text(s)
+        ctx = app_context(context)
+        text = cache_of(ctx).answer(ctx.engine, ("collection", today(context)), collection_text)
         await reply(update, context, text)
     except ErpError as exc:
         await reply_error(update, context, exc)

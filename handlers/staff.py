@@ -13,6 +13,7 @@ from erp.db import transaction
 from erp.errors import ErpError
 from erp.models import PendingAction, Staff
 from erp.staff import ROLES, add_staff, deactivate, require
+from handlers.auth import forget_staff
 from handlers.common import (
     COMMAND_GROUP,
     app_context,
@@ -72,6 +73,7 @@ async def staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             name = " ".join(args[3:]) or f"员工{tid}"
             with transaction(ctx.engine) as s:
                 st = add_staff(s, telegram_id=tid, name=name, role=role)
+            forget_staff(ctx)
             await reply(update, context, f"✅ 已添加/更新：{st.name}（{ROLES[role]}，ID {tid}）")
             await notify(context, tid, f"您已开通账房，角色：{ROLES[role]}。发送 /help 查看用法。")
         elif sub in ("del", "remove", "停用") and len(args) >= 2:
@@ -80,6 +82,7 @@ async def staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 raise ErpError("INVALID_INPUT", why="不能停用自己")
             with transaction(ctx.engine) as s:
                 st = deactivate(s, tid)
+            forget_staff(ctx)
             await reply(update, context, f"已停用：{st.name}（ID {tid}）")
         else:
             await reply(update, context, USAGE)
@@ -122,6 +125,7 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             if parts[0] == "ok":
                 role = role_code(parts[2])
                 add_staff(s, telegram_id=info["telegram_id"], name=info.get("name") or "", role=role)
+        forget_staff(ctx)
         await query.answer()
         if parts[0] == "ok":
             await edit(query, f"✅ 已添加 {info.get('name')}（ID {info['telegram_id']}）为{ROLES[role]}")

@@ -6,16 +6,23 @@ per-warehouse and batch detail, flagged when below its minimum.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from decimal import Decimal
+
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, select
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from erp.db import transaction
 from erp.errors import ErpError
 from erp.fuzzy import Match
-from erp.models import Product, Warehouse
-from erp.money import fmt, fmt_qty
+from erp.models import PendingAction, Product, Warehouse
+from erp.money import MoneyError, fmt, fmt_qty, qty
 from erp.products import find_products
-from erp.stock import below_minimum, levels, on_hand
+from erp.stock import adjust_stock, below_minimum, default_warehouse, levels, on_hand
+from handlers.answer_cache import cache_of
 from handlers.common import (
     COMMAND_GROUP,
     Buttons,
@@ -27,14 +34,16 @@ from handlers.common import (
     reply,
     reply_error,
     require_role,
+    today,
 )
 
 MAX_CHOICES = 8
 
 
 def product_label(p: Product) -> str:
-    attrs = " ".join(x for x in (p.spec, p.colour, p.size) if x)
-    return f"{p.sku} {p.name}" + (f" {attrs}" if attrs and attrs not in p.name else "")
+    shown = f"{p.name} {p.spec or ''}"
+    extra = [x for x in (p.colour, p.size) if x and x not in shown]
+    return " ".join(x for x in (p.sku, p.name, p.spec, *extra) if x)
 
 
 def product_detail(session: Session, product: Product) -> str:
@@ -85,8 +94,9 @@ def stock_answer(session: Session, query: str) -> tuple[str, Buttons | None]:
 async def answer_stock(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str) -> None:
     try:
         require_role(context, "view_stock")
-        with detached(app_context(context).engine) as s:
-            text, buttons = stock_answer(s, query)
+        ctx = app_context(context)
+        key = ("stock", " ".join(query.upper().split()))
+        text, buttons = cache_of(ctx).answer(ctx.engine, key, lambda s: stock_answer(s, query))
         await reply(update, context, text, buttons)
     except ErpError as exc:
         await reply_error(update, context, exc)
@@ -109,8 +119,8 @@ def low_stock_text(session: Session) -> str:
 async def answer_low_stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         require_role(context, "view_stock")
-        with detached(app_context(context).engine) as s:
-            text = low_stock_text(s)
+        ctx = app_context(context)
+        text = cache_of(ctx).answer(ctx.engine, ("lowstock",), low_stock_text)
         await reply(update, context, text)
     except ErpError as exc:
         await reply_error(update, context, exc)
@@ -147,7 +157,124 @@ async def product_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(exc.message()[:190], show_alert=True)
 
 
+# --- 盘点调整: /count SKU 数量 原因 -> confirm -> stock moves and a posted voucher -----------------
+
+COUNT_USAGE = "用法：/count 商品编码 实盘数量 原因，例如 /count A001 25 月末盘点"
+
+
+def count_proposal(session: Session, product: Product, counted: Decimal, reason: str) -> str:
+    wh = default_warehouse(session)
+    book = on_hand(session, product.id, wh.id)
+    diff = counted - book
+    unit = product.unit or ""
+    kind = "盘盈" if diff > 0 else "盘亏" if diff < 0 else "无差异"
+    lines = [
+        "📋 盘点调整确认",
+        f"商品：{product_label(product)}（{wh.name}）",
+        f"账面 {fmt_qty(book)}{unit} → 实盘 {fmt_qty(counted)}{unit}：{kind} {fmt_qty(abs(diff))}{unit}",
+        f"原因：{reason}",
+    ]
+    if diff:
+        lines.append(f"按平均成本约 ¥{fmt(abs(diff) * product.avg_cost)}，记入 1901 待处理财产损溢")
+    return "\n".join(lines)
+
+
+@final
+async def count_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    ctx = app_context(context)
+    try:
+        staff = require_role(context, "adjust_stock")
+        if len(args) < 3:
+            await reply(update, context, COUNT_USAGE)
+            return
+        try:
+            counted = qty(args[1])
+        except (MoneyError, ValueError):
+            raise ErpError("INVALID_INPUT", why=f"数量「{args[1]}」不是数字。{COUNT_USAGE}") from None
+        if counted < 0:
+            raise ErpError("INVALID_INPUT", why="盘点数量不能为负数")
+        reason = " ".join(args[2:])[:100]
+        with transaction(ctx.engine) as s:
+            matches = find_products(s, args[0], limit=5)
+            if not matches or not is_clear(matches):
+                names = "、".join(product_label(m.item) for m in matches) or "无"
+                raise ErpError("INVALID_INPUT", why=f"请用准确的商品编码（匹配到：{names}）")
+            product = matches[0].item
+            text = count_proposal(s, product, counted, reason)
+            action = PendingAction(
+                kind="count",
+                chat_id=update.effective_chat.id,
+                staff_id=staff.id,
+                payload=json.dumps(
+                    {
+                        "product_id": product.id,
+                        "counted": str(counted),
+                        "reason": reason,
+                        "date": today(context).isoformat(),
+                    },
+                    ensure_ascii=False,
+                ),
+            )
+            s.add(action)
+            s.flush()
+            buttons = [[("✅ 确认调整", f"cnt:ok:{action.id}"), ("❌ 取消", f"cnt:no:{action.id}")]]
+        await reply(update, context, text, buttons)
+    except ErpError as exc:
+        await reply_error(update, context, exc)
+
+
+@final
+async def count_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    parts = parse_callback(query.data, "cnt") or []
+    ctx = app_context(context)
+    try:
+        staff = require_role(context, "adjust_stock")
+        action_id = int(parts[1])
+        with transaction(ctx.engine) as s:
+            action = s.get(PendingAction, action_id)
+            if action is None or action.kind != "count":
+                raise ErpError("NOT_FOUND", what="盘点申请", key=action_id)
+            claimed = s.execute(
+                sql_update(PendingAction)
+                .where(PendingAction.id == action_id, PendingAction.status == "open")
+                .values(status="done" if parts[0] == "ok" else "cancelled")
+            ).rowcount
+            s.refresh(action)
+            info = json.loads(action.payload)
+            if claimed != 1:
+                text = f"这次盘点已处理（{action.result or ('已取消' if action.status == 'cancelled' else '已调整')}），没有重复调整。"
+            elif parts[0] != "ok":
+                text = "已取消，库存未调整。"
+            else:
+                product = s.get(Product, info["product_id"])
+                result, voucher = adjust_stock(
+                    s,
+                    product=product,
+                    warehouse_id=default_warehouse(s).id,
+                    counted=Decimal(info["counted"]),
+                    date=dt.date.fromisoformat(info["date"]),
+                    settings=ctx.settings,
+                    reason=info["reason"],
+                    actor_id=staff.id,
+                )
+                action.result = voucher.number if voucher else "无差异"
+                s.add(action)
+                text = (
+                    f"✅ 已调整 {product_label(product)}：现有 {fmt_qty(result.counted)}{product.unit or ''}"
+                    + (f"，凭证 {voucher.number}" if voucher else "（无差异，未生成凭证）")
+                )
+        await query.answer()
+        await edit(query, text)
+    except ErpError as exc:
+        await query.answer(exc.message()[:190], show_alert=True)
+        await reply_error(update, context, exc)
+
+
 def register(application: Application) -> None:
+    application.add_handler(CommandHandler("count", count_command), group=COMMAND_GROUP)
+    application.add_handler(CallbackQueryHandler(count_button, pattern=r"^cnt:"), group=COMMAND_GROUP)
     application.add_handler(CommandHandler("stock", stock_command), group=COMMAND_GROUP)
     application.add_handler(CommandHandler("lowstock", lowstock_command), group=COMMAND_GROUP)
     application.add_handler(CallbackQueryHandler(product_button, pattern=r"^stk:"), group=COMMAND_GROUP)

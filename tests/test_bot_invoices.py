@@ -296,6 +296,8 @@ def test_receipt_double_tap_records_one_receipt(engine, settings, pool):
 
     async def scenario():
         async with LocalChat(ctx_for(engine, settings, pool)) as chat:
+            r = await chat.say(me, "华为欠多少")
+            assert "应收余额：¥12,720.00" in r[-1].body
             r = await chat.say(me, "收到华为 5000")
             card = r[-1]
             assert "深圳华为技术有限公司" in card.body and "¥5,000.00" in card.body
@@ -309,3 +311,22 @@ def test_receipt_double_tap_records_one_receipt(engine, settings, pool):
     run(scenario())
     with Session(engine) as s:
         assert len(s.exec(select(Settlement)).all()) == 1
+
+
+def test_several_files_sent_together_get_a_summary(engine, settings, pool):
+    seed_company(engine)
+    me = user(ACCOUNTANT)
+
+    async def scenario():
+        async with LocalChat(ctx_for(engine, settings, pool)) as chat:
+            mark = chat.api.mark()
+            for i, number in enumerate(["24312000000000000101", "24312000000000000102"]):
+                await chat.send_document(
+                    me, to_pdf(truth(number=number)), f"f{i}.pdf", media_group_id="album-1"
+                )
+            await chat.send_document(me, b"not an invoice", "f2.pdf", media_group_id="album-1")
+            summary = await chat.api.wait_for("共 3 个文件", chat_id=ACCOUNTANT, after=mark, timeout=60)
+            assert "待确认 2" in summary.body and "失败 1" in summary.body
+
+    run(scenario())
+    assert len(invoices(engine)) == 2

@@ -185,3 +185,65 @@ def test_long_reply_is_paginated_under_telegram_limit(engine, settings):
             assert "第 2/" in r[-1].body and "上一页" in [b[0] for b in r[-1].buttons][0]
 
     run(scenario())
+
+
+def test_stock_count_adjustment_posts_once(engine, settings):
+    bot_settings = company_settings(settings)
+    ids = seed_company(engine)
+    me = user(WAREHOUSE)
+
+    async def scenario():
+        async with LocalChat(make_ctx(engine, bot_settings)) as chat:
+            r = await chat.say(me, "库存 A001")
+            assert "现有库存：30个" in r[-1].body  # now in the answer cache
+            r = await chat.say(me, "/count A001 25 月末盘点")
+            card = r[-1]
+            assert "账面 30个 → 实盘 25个：盘亏 5个" in card.body
+            data = card.button("确认调整")
+            first = await chat.api.push_callback(me, card.message_id, data)
+            second = await chat.api.push_callback(me, card.message_id, data)
+            await chat.tracker.wait(first, 10)
+            await chat.tracker.wait(second, 10)
+            assert "没有重复调整" in card.body and "记-" in card.body
+            r = await chat.say(me, "库存 A001")
+            assert "现有库存：25个" in r[-1].body  # the cached answer did not outlive the change
+            r = await chat.say(user(ACCOUNTANT), "/count A001 1 试试")
+            assert "没有权限" in r[-1].body
+
+    run(scenario())
+    from sqlmodel import Session
+
+    from erp.stock import on_hand
+
+    with Session(engine) as s:
+        assert on_hand(s, ids["a001"]) == 25
+
+
+def test_trial_balance_vouchers_and_staff_admin(engine, settings):
+    bot_settings = company_settings(settings)
+    seed_company(engine)
+
+    async def scenario():
+        async with LocalChat(make_ctx(engine, bot_settings)) as chat:
+            admin, acc = user(ADMIN), user(ACCOUNTANT)
+            r = await chat.say(acc, "/tb")
+            assert (
+                "试算平衡表" in r[-1].body and "1122 应收账款" in r[-1].body and "✅ 借贷平衡" in r[-1].body
+            )
+            r = await chat.say(acc, "/voucher 记-99")
+            assert "找不到凭证" in r[-1].body
+            r = await chat.say(acc, "/staff")
+            assert "没有权限" in r[-1].body
+            r = await chat.say(admin, "/staff")
+            assert "李会计 — 会计 — ID 1002" in r[-1].body
+            r = await chat.say(admin, "/staff add 5555 仓管 小周")
+            assert "已添加" in r[0].body
+            assert "您已开通" in (await chat.api.wait_for("您已开通", chat_id=5555)).body
+            r = await chat.say(user(5555), "库存 A001")
+            assert "现有库存" in r[-1].body
+            r = await chat.say(admin, "/staff del 5555")
+            assert "已停用" in r[-1].body
+            r = await chat.say(user(5555), "库存 A001")
+            assert "未授权" in r[-1].body
+
+    run(scenario())

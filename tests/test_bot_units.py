@@ -143,3 +143,82 @@ def test_error_handler_tells_the_user_in_plain_words(engine, settings, monkeypat
             await asyncio.sleep(0)
 
     run(scenario())
+
+
+def test_a_second_console_session_on_the_same_book_is_answered(engine, settings):
+    """Fixed bug: the stand-in restarted update ids at 1, so a second session's updates were
+    taken for redeliveries of the first session's and silently dropped."""
+    seed_company(engine)
+    cfg = company_settings(settings)
+
+    async def session():
+        async with LocalChat(make_ctx(engine, cfg)) as chat:
+            r = await chat.say(chat.api.user(ACCOUNTANT), "库存 A001")
+            return r[-1].body if r else ""
+
+    assert "电阻器" in run(session())
+    assert "电阻器" in run(session())
+
+
+def test_webhook_mode_checks_the_secret_and_answers(engine, settings):
+    import socket
+
+    from bot.app import build_application
+    from bot.cli import webhook_path
+
+    seed_company(engine)
+    token = "7000000001:WEBHOOK-TEST"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async def scenario():
+        api = await FakeBotApi().start()
+        app = build_application(
+            make_ctx(engine, company_settings(settings)),
+            token=token,
+            base_url=api.base_url,
+            base_file_url=api.base_file_url,
+        )
+        path = webhook_path(token)
+        await app.initialize()
+        await app.start()
+        await app.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path=path,
+            webhook_url=f"https://bot.example.com/{path}",
+            secret_token="s3cret",
+        )
+        try:
+            assert api.webhook == {"url": f"https://bot.example.com/{path}", "secret_token": "s3cret"}
+            assert token not in path
+            update = {
+                "update_id": 900001,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": ACCOUNTANT, "type": "private"},
+                    "from": {"id": ACCOUNTANT, "is_bot": False, "first_name": "李会计"},
+                    "text": "库存 A001",
+                },
+            }
+            async with httpx.AsyncClient() as client:
+                url = f"http://127.0.0.1:{port}/{path}"
+                bad = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                )
+                assert bad.status_code == 403
+                ok = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+                )
+                assert ok.status_code == 200
+            reply = await api.wait_for("现有库存：30个", chat_id=ACCOUNTANT)
+            assert "A001" in reply.body
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+            await api.stop()
+
+    run(scenario())
