@@ -32,6 +32,8 @@ from .fields import (
 from .model import Line, ParsedInvoice, Party
 from .words import Document, TextLine, Word, group_lines, merge_close_words
 
+# OCR confidence below which a value is returned with a warning rather than trusted.
+CONF_FLOOR = 0.80
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})")
 
 
@@ -306,9 +308,6 @@ def read_table(lines: list[TextLine], inv: ParsedInvoice) -> tuple[int | None, f
                 prev_line = line
     inv.meta["low_conf_rows"] = low_conf_rows
     return total_index, header_y
-
-
-CONF_FLOOR = 0.80
 
 
 def _is_marker(w: Word) -> bool:
