@@ -16,6 +16,7 @@ import io
 import multiprocessing as mp
 import os
 import re
+import resource
 import statistics
 import sys
 import time
@@ -131,12 +132,23 @@ RENDER = {"pdf": to_pdf, "ofd": to_ofd, "xml": to_xml, "scan": to_scan_png, "pho
 SCHEMA_FORMAT = {"pdf": "pdf", "ofd": "ofd", "xml": "xml", "scan": "image", "photo": "image"}
 
 
+def cpu_now() -> float:
+    """This process's CPU time plus its finished children's (Tesseract runs as a child)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, list[float]] = {}
+
+
 def run_ours(files: list[tuple[TruthInvoice, bytes]], kind: str, limits: Limits) -> tuple[Score, list[float]]:
     score, times = Score(), []
+    cpu = CPU.setdefault(kind, [])
     for inv, data in files:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_now()
         parsed = read(data, source=inv.key, limits=limits)
         times.append(time.perf_counter() - t)
+        cpu.append(cpu_now() - c)
         score.add(
             parsed.to_json_dict(), inv.truth_json(inv.key, SCHEMA_FORMAT[kind]), parsed.doubtful_fields()
         )
@@ -145,10 +157,12 @@ def run_ours(files: list[tuple[TruthInvoice, bytes]], kind: str, limits: Limits)
 
 def run_naive(files: list[tuple[TruthInvoice, bytes]], kind: str) -> tuple[Score, list[float]]:
     score, times = Score(), []
+    cpu = CPU.setdefault("naive-" + kind, [])
     for inv, data in files:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_now()
         got = naive_read(data, kind)
         times.append(time.perf_counter() - t)
+        cpu.append(cpu_now() - c)
         got["source"] = inv.key
         score.add(got, inv.truth_json(inv.key, SCHEMA_FORMAT[kind]), None)
     return score, times
@@ -180,7 +194,8 @@ def row(kind: str, n: int, ours: tuple[Score, list[float]], naive: tuple[Score, 
     return (
         f"| {kind} | {n} | {s.accuracy:.1%} ({b.accuracy:.1%}) | {s.full_share:.0%} ({b.full_share:.0%}) | "
         f"{s.confident_wrong_share:.2%} ({b.confident_wrong_share:.2%}) | "
-        f"{statistics.median(t):.2f} ({statistics.median(bt):.2f}) |"
+        f"{statistics.median(t):.2f} ({statistics.median(bt):.2f}) | "
+        f"{statistics.median(CPU[kind]):.2f} ({statistics.median(CPU['naive-' + kind]):.2f}) |"
     )
 
 
@@ -195,8 +210,11 @@ def main() -> int:
         one_page if args.images == 0 else one_page[:: max(1, len(one_page) // args.images)][: args.images]
     )
     limits = Limits()
-    print("| format | files | field accuracy | fully correct | confident but wrong | median s/file |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| format | files | field accuracy | fully correct | confident but wrong | median s/file (wall) "
+        "| median CPU s/file |"
+    )
+    print("|---|---|---|---|---|---|---|")
     wrong: list[str] = []
     rendered: dict[str, list[tuple[TruthInvoice, bytes]]] = {}
     for kind in ("pdf", "ofd", "xml", "scan", "photo"):
@@ -209,6 +227,7 @@ def main() -> int:
         print(row(kind, len(files), ours, naive), flush=True)
     print("\nEach cell: ours (naive baseline). 'confident but wrong' = share of fields returned without any")
     print("warning touching them that differ from the truth (baseline has no warnings: every value counts).")
+    print(f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     ours_pm, naive_pm = photos_per_minute([data for _, data in rendered["photo"]])
     print(f"\nPhotos per minute with 2 workers: {ours_pm:.1f} (baseline {naive_pm:.1f})")
     if wrong:

@@ -4,6 +4,8 @@
 """
 
 from .model import Line, ParsedInvoice, Party
+from .pool import InvoicePool
 from .reader import read
+from .readers import Limits
 
-__all__ = ["Line", "ParsedInvoice", "Party", "read"]
+__all__ = ["InvoicePool", "Limits", "Line", "ParsedInvoice", "Party", "read"]

@@ -27,10 +27,13 @@ from .fields import (
     TABLE_COLUMNS,
     TOTAL_ROW,
     FieldRule,
+    spaced,
 )
 from .model import Line, ParsedInvoice, Party
 from .words import Document, TextLine, Word, group_lines, merge_close_words
 
+# OCR confidence below which a value is returned with a warning rather than trusted.
+CONF_FLOOR = 0.80
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})")
 
 
@@ -307,9 +310,6 @@ def read_table(lines: list[TextLine], inv: ParsedInvoice) -> tuple[int | None, f
     return total_index, header_y
 
 
-CONF_FLOOR = 0.80
-
-
 def _is_marker(w: Word) -> bool:
     return w.text.strip() in ("备", "注", "备注")
 
@@ -419,12 +419,10 @@ def extract(doc: Document, source: str) -> ParsedInvoice:
                 inv.warn(f"{'购买方' if side == 'buyer' else '销售方'}税号“{raw}”无法识别", f"{side}.tax_id")
         setattr(inv, side, party)
 
-    words_hit = hits["total_in_words"]
-    start = (
-        lines.index(words_hit.line) + 1
-        if words_hit
-        else (total_index + 1 if total_index is not None else None)
-    )
+    # Remarks start below the 价税合计 line, found by its label even when its value was unreadable.
+    words_label = re.compile(spaced("价税合计"))
+    label_lines = [k for k, ln in enumerate(lines) if words_label.search(ln.text)]
+    start = label_lines[-1] + 1 if label_lines else (total_index + 1 if total_index is not None else None)
     if start is not None:
         inv.remarks = _remarks(lines, start, hits["issuer"].line if hits["issuer"] else None)
 

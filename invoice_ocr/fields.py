@@ -20,6 +20,18 @@ def spaced(label: str) -> str:
 COLON = r"\s*[:：;；]?\s*"
 MONEY = r"[-－]?\s*[¥￥Y]?\s*[-－]?\d[\d,]*(?:[.．]\s*\d+)?"
 WORD_DIGITS = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正"
+# Characters OCR puts in place of 大写 digits; read so the repair step can try the right one.
+WORD_LOOKALIKES = {
+    "参": "叁",
+    "什": "仟",
+    "伯": "佰",
+    "陌": "佰",
+    "武": "贰",
+    "染": "柒",
+    "坎": "玖",
+    "圓": "圆",
+}
+WORD_CHARS = WORD_DIGITS + "".join(WORD_LOOKALIKES)
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule(
         "total_in_words",
         spaced("价税合计") + r"\s*[（(〈<]?\s*大\s*写\s*[)）〉>]?",
-        rf"(?:[（(]\s*负\s*数\s*[)）]\s*)?[{WORD_DIGITS}][{WORD_DIGITS}\s]*",
+        rf"(?:[（(]\s*负\s*数\s*[)）]\s*)?[{WORD_CHARS}][{WORD_CHARS}\s]*",
     ),
     FieldRule("total", r"[（(〈<]\s*小\s*写\s*[)）〉>]", MONEY),
 )

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from erp.money import q2
+from erp.money import q2, words_match
 from erp.taxid import CHARSET, is_valid_uscc
 
 from .checks import rate_value
+from .fields import WORD_LOOKALIKES
 from .model import ParsedInvoice
 
 # Letters the USCC never uses, mapped to the digit they are mistaken for.
@@ -142,5 +143,10 @@ def repair(inv: ParsedInvoice) -> ParsedInvoice:
             if did:
                 changed.append(f"{side}.tax_id")
     changed.extend(repair_money(inv))
+    if inv.total_in_words and inv.total is not None and not words_match(inv.total_in_words, inv.total):
+        fixed = "".join(WORD_LOOKALIKES.get(c, c) for c in inv.total_in_words)
+        if fixed != inv.total_in_words and words_match(fixed, inv.total):
+            inv.total_in_words = fixed
+            changed.append("total_in_words")
     inv.meta["repaired"] = changed
     return inv

@@ -184,3 +184,22 @@ def test_json_shape_is_exactly_the_schema() -> None:
     assert set(schema["required"]) <= set(d)
     assert set(d["lines"][0]) == set(schema["properties"]["lines"]["items"]["properties"])
     assert set(d["buyer"]) == set(schema["$defs"]["party"]["properties"])
+
+
+def test_words_lookalike_is_taken_only_when_it_then_matches_the_figure() -> None:
+    inv = good()
+    inv.total_in_words = "壹拾柒圆整".replace("壹", "壹")
+    inv.total, inv.total_amount, inv.lines[0].amount = (
+        Decimal("3017.00"),
+        Decimal("2846.23"),
+        Decimal("2846.23"),
+    )
+    inv.total_tax = inv.lines[0].tax = Decimal("170.77")
+    inv.total_in_words = "参仟零壹拾柒圆整"  # OCR read 叁 as 参
+    assert "total_in_words" in repair(inv).meta["repaired"]
+    assert inv.total_in_words == "叁仟零壹拾柒圆整"
+    other = good()
+    other.total_in_words = "参拾柒圆整"  # 参 → 叁 gives 37, not 17: left as read, and the check warns
+    repair(other)
+    assert other.total_in_words == "参拾柒圆整"
+    assert not check(other, TODAY).ok

@@ -165,3 +165,15 @@ def test_cli_prints_json_lines_in_order_and_fails_when_a_file_is_unreadable(tmp_
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_THREAD_LIMIT": "1"},
     )
     assert ok.returncode == 0 and "83089647" in ok.stdout and "校验通过" in ok.stdout
+
+
+def test_webp_photo_named_pdf_is_read_as_an_image(tmp_path: Path) -> None:
+    from PIL import Image
+
+    inv = CORPUS[9]
+    img = Image.open(io.BytesIO(to_scan_png(inv)))
+    path = tmp_path / "invoice.pdf"  # the name lies; the bytes decide
+    img.save(path, "WEBP", quality=90)
+    parsed = read(path, today=TODAY)
+    assert parsed.format == "image" and parsed.error is None
+    assert parsed.number == inv.number and str(parsed.total) == str(inv.total)

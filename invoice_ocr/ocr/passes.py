@@ -1,8 +1,9 @@
 """OCR a page image with one engine, check the reading, and let another engine try when checks fail.
 
-Readings are merged field by field: a field that failed its check in one
-reading is taken from another reading where it passed, and the merged result
-is checked again. The checks, not the engine, decide.
+Readings are merged field by field: a checked field (number, tax IDs, the
+money) that failed its check in one reading is taken from another reading
+where it passed, and the merged result is checked again. The checks, not the
+engine, decide; unchecked text such as names is never swapped between engines.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ GROUPS = (
     ("code", ("code",)),
     ("issue_date", ("issue_date",)),
     ("invoice_type", ("invoice_type",)),
-    ("buyer.name", ("buyer.name",)),
-    ("seller.name", ("seller.name",)),
     ("buyer.tax_id", ("buyer.tax_id",)),
     ("seller.tax_id", ("seller.tax_id",)),
     ("money", ("lines", "total_amount", "total_tax", "total", "total_in_words")),

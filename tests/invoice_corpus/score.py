@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,19 @@ def flatten(d: dict[str, Any], n_lines: int | None = None) -> dict[str, Any]:
     return out
 
 
+TEXT_FIELDS = ("name", "remarks", "spec", "unit", "issuer")
+
+
+def same(name: str, got: Any, want: Any) -> bool:
+    """Equal values; free text compares after NFKC, because full- and half-width punctuation
+    (： and :, （ and () look alike on paper and no OCR can tell them apart."""
+    if got == want:
+        return True
+    if isinstance(got, str) and isinstance(want, str) and name.rsplit(".", 1)[-1] in TEXT_FIELDS:
+        return unicodedata.normalize("NFKC", got) == unicodedata.normalize("NFKC", want)
+    return False
+
+
 def is_doubtful(name: str, doubtful: set[str]) -> bool:
     return any(name == d or name.startswith(d + ".") for d in doubtful)
 
@@ -57,7 +71,7 @@ class Score:
         all_ok = len(got.get("lines") or []) == len(want["lines"])
         for name, value in truth.items():
             self.fields += 1
-            ok = seen.get(name) == value
+            ok = same(name, seen.get(name), value)
             self.correct += ok
             all_ok = all_ok and ok
             returned = seen.get(name) is not None and not got.get("error")
