@@ -29,6 +29,7 @@ from bot.ocr import read_invoice
 from erp.chart import full_name
 from erp.db import transaction
 from erp.errors import ErpError
+from erp.files import store_file
 from erp.invoices import (
     approve_invoice,
     change_line_account,
@@ -141,12 +142,9 @@ def _chat_lock(ctx: AppContext, chat_id: int) -> asyncio.Lock:
     return locks.setdefault(chat_id, asyncio.Lock())
 
 
-def _store(ctx: AppContext, data: bytes, sha: str, name: str) -> str:
-    suffix = Path(name).suffix.lower()[:8] or ".bin"
-    path = Path(ctx.settings.storage_dir) / "invoices" / sha[:2] / f"{sha}{suffix}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(data)
+def _store(ctx: AppContext, data: bytes, name: str) -> str:
+    """Keep the file where the importer keeps its files too (content-addressed)."""
+    _, path = store_file(ctx.settings, data, Path(name).suffix[:8])
     return str(path)
 
 
@@ -238,7 +236,7 @@ async def _read_and_draft(
         err = ErpError("UNREADABLE_INVOICE", why=parsed.get("error") or "没有找到发票内容")
         await edit(status, f"「{name}」：{explain(err)}{hint}")
         return "失败"
-    path = _store(ctx, data, sha, name)
+    path = _store(ctx, data, name)
     try:
         with transaction(ctx.engine) as s:
             draft = draft_from_invoice(s, parsed, ctx.settings)

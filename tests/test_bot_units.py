@@ -34,6 +34,9 @@ from tests.test_bot_helpers import ACCOUNTANT, LocalChat, company_settings, make
         ("received 1200 from Xiaomi", Intent("receipt", "Xiaomi", Decimal("1200"))),
         ("低库存", Intent("lowstock")),
         ("怎么开红字发票", None),
+        ("库存盘点怎么做", None),  # a how-to question goes to the knowledge base, not a stock lookup
+        ("账龄怎么算", None),
+        ("应收账款为什么和发票对不上", None),
         ("你好", None),
         ("/stock A001", None),
     ],
