@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -49,6 +50,8 @@ from erp.models import PendingAction, Staff
 from erp.staff import by_telegram_id, require
 
 __all__ = [
+    "claim",
+    "pending_action",
     "AUTH_GROUP",
     "COMMAND_GROUP",
     "TEXT_GROUP",
@@ -257,6 +260,25 @@ async def notify(
     except (Forbidden, BadRequest) as exc:
         log.warning("could not notify %s: %s", telegram_id, exc)
         return False
+
+
+def pending_action(session: Session, action_id: int, kind: str, what: str) -> PendingAction:
+    """The proposal a button points at, or NOT_FOUND (an old button, or another feature's id)."""
+    action = session.get(PendingAction, action_id)
+    if action is None or action.kind != kind:
+        raise ErpError("NOT_FOUND", what=what, key=action_id)
+    return action
+
+
+def claim(session: Session, action: PendingAction, status: str, **values: object) -> bool:
+    """Move a proposal out of ``open`` exactly once (compare-and-set): of two taps, one wins."""
+    claimed = session.execute(
+        sql_update(PendingAction)
+        .where(PendingAction.id == action.id, PendingAction.status == "open")
+        .values(status=status, **values)
+    ).rowcount
+    session.refresh(action)
+    return claimed == 1
 
 
 def parse_callback(data: str | None, prefix: str) -> list[str] | None:

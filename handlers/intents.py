@@ -63,7 +63,10 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # A how-to question mentions stock or receivables without asking for a figure
 # ("库存盘点怎么做", "账龄怎么算"): it belongs to the knowledge base.
-HOW_TO = re.compile(r"怎么|怎样|如何|为什么|为啥|什么是|是什么|啥是|流程|步骤|要做什么|能不能|可不可以|\bhow (?:do|to|can)\b", re.I)
+HOW_TO = re.compile(
+    r"怎么|怎样|如何|为什么|为啥|什么是|是什么|啥是|流程|步骤|要做什么|能不能|可不可以|\bhow (?:do|to|can)\b",
+    re.I,
+)
 
 
 def parse(text: str) -> Intent | None:

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from sqlalchemy import update as sql_update
 from sqlmodel import Session, select
 from telegram import Update
 from telegram.ext import (
@@ -48,10 +47,12 @@ from handlers.common import (
     COMMAND_GROUP,
     Buttons,
     app_context,
+    claim,
     detached,
     edit,
     final,
     parse_callback,
+    pending_action,
     reply,
     reply_error,
     require_role,
@@ -352,9 +353,7 @@ async def receipt_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         staff = require_role(context, "receive")
         action_id = int(parts[1])
         with transaction(ctx.engine) as s:
-            action = s.get(PendingAction, action_id)
-            if action is None or action.kind != "receipt":
-                raise ErpError("NOT_FOUND", what="收款申请", key=action_id)
+            action = pending_action(s, action_id, "receipt", "收款申请")
             info = json.loads(action.payload)
             if parts[0] == "pty":
                 party = s.get(Party, int(parts[2]))
@@ -369,14 +368,9 @@ async def receipt_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 buttons = receipt_buttons(action.id)
             else:
                 new_status = "done" if parts[0] == "ok" else "cancelled"
-                claimed = s.execute(
-                    sql_update(PendingAction)
-                    .where(PendingAction.id == action_id, PendingAction.status == "open")
-                    .values(status=new_status)
-                ).rowcount
-                s.refresh(action)
+                claimed = claim(s, action, new_status)
                 buttons = None
-                if claimed != 1:
+                if not claimed:
                     text = already_decided(s, action)
                 elif new_status == "cancelled":
                     text = "已取消这笔收款，未记账。"

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import update as sql_update
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from erp.db import transaction
 from erp.errors import ErpError
-from erp.models import PendingAction, Staff
+from erp.models import Staff
 from erp.staff import ROLES, add_staff, deactivate, require
 from handlers.auth import forget_staff
 from handlers.common import (
     COMMAND_GROUP,
     app_context,
+    claim,
     detached,
     edit,
     final,
     notify,
     parse_callback,
+    pending_action,
     reply,
     reply_error,
     staff_of,
@@ -108,17 +109,9 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         require(admin, "manage_staff")
         action_id = int(parts[1])
         with transaction(ctx.engine) as s:
-            action = s.get(PendingAction, action_id)
-            if action is None or action.kind != "join":
-                raise ErpError("NOT_FOUND", what="申请", key=action_id)
+            action = pending_action(s, action_id, "join", "申请")
             info = json.loads(action.payload)
-            claimed = s.execute(
-                sql_update(PendingAction)
-                .where(PendingAction.id == action_id, PendingAction.status == "open")
-                .values(status="done" if parts[0] == "ok" else "cancelled", result=admin.name)
-            ).rowcount
-            if claimed != 1:
-                s.refresh(action)
+            if not claim(s, action, "done" if parts[0] == "ok" else "cancelled", result=admin.name):
                 await query.answer("已处理过")
                 await edit(query, f"该申请已处理（{action.result or action.status}）")
                 return

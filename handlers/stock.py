@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from sqlalchemy import update as sql_update
 from sqlmodel import Session, select
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -27,10 +26,12 @@ from handlers.common import (
     COMMAND_GROUP,
     Buttons,
     app_context,
+    claim,
     detached,
     edit,
     final,
     parse_callback,
+    pending_action,
     reply,
     reply_error,
     require_role,
@@ -233,17 +234,10 @@ async def count_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         staff = require_role(context, "adjust_stock")
         action_id = int(parts[1])
         with transaction(ctx.engine) as s:
-            action = s.get(PendingAction, action_id)
-            if action is None or action.kind != "count":
-                raise ErpError("NOT_FOUND", what="盘点申请", key=action_id)
-            claimed = s.execute(
-                sql_update(PendingAction)
-                .where(PendingAction.id == action_id, PendingAction.status == "open")
-                .values(status="done" if parts[0] == "ok" else "cancelled")
-            ).rowcount
-            s.refresh(action)
+            action = pending_action(s, action_id, "count", "盘点申请")
+            claimed = claim(s, action, "done" if parts[0] == "ok" else "cancelled")
             info = json.loads(action.payload)
-            if claimed != 1:
+            if not claimed:
                 text = f"这次盘点已处理（{action.result or ('已取消' if action.status == 'cancelled' else '已调整')}），没有重复调整。"
             elif parts[0] != "ok":
                 text = "已取消，库存未调整。"
