@@ -24,6 +24,8 @@ Functions:
 - ``edit(query_or_message, text, buttons=None)``: edit a bot message, ignoring "not modified".
 - ``today(context)``: today's date in the company's time zone.
 - ``notify(context, telegram_id, text, buttons=None)``: message another staff member; never raises.
+- ``pending_action(session, id, kind, what)`` and ``claim(session, action, status)``: the proposal a
+  button points at (receipt, count, join…), and moving it out of ``open`` exactly once.
 """
 
 from __future__ import annotations
