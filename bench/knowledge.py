@@ -30,6 +30,8 @@ from bot.knowledge.evaluate import (  # noqa: E402
     tune_thresholds,
 )
 
+SPLITS = ("dev", "test", "test2")  # test and test2: held out, never tuned on
+
 
 def ms_per_answer(answer: object, questions: list[str], rounds: int = 5) -> float:
     """Median over rounds of the mean time of one ``answer(question)`` call."""
@@ -57,11 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the char retriever's misses on dev")
     args = parser.parse_args(argv)
 
-    dev, test = load_eval(split="dev"), load_eval(split="test")
-    everything = dev + test
+    splits = {s: load_eval(split=s) for s in SPLITS}
+    dev = splits["dev"]
+    everything = [r for rows in splits.values() for r in rows]
+    splits["all"] = everything
     questions = [r.question for r in everything]
     articles = KnowledgeBase.from_dir(ARTICLES_DIR).articles
-    print(f"{len(articles)} articles; {len(everything)} questions ({len(dev)} dev, {len(test)} test)\n")
+    counts = ", ".join(f"{len(rows)} {s}" for s, rows in splits.items() if s != "all")
+    print(f"{len(articles)} articles; {len(everything)} questions ({counts})\n")
 
     results: dict[str, dict[str, tuple[Metrics, float]]] = {}
     shipped = SearchParams()
@@ -84,24 +89,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         ms = ms_per_answer(kb.answer, questions)
         retriever = KBRetriever(kb)
-        results[tokenizer] = {
-            s: (evaluate(retriever, rows), ms)
-            for s, rows in (("dev", dev), ("test", test), ("all", everything))
-        }
+        results[tokenizer] = {s: (evaluate(retriever, rows), ms) for s, rows in splits.items()}
         if tokenizer == "char" and args.misses:
             for q, want, got in results["char"]["dev"][0].misses:
                 print(f"   miss: {q}  want={want} got={got}")
 
     baseline = SubstringBaseline(articles)
     ms = ms_per_answer(baseline.answered, questions)
-    results["substr"] = {
-        s: (evaluate(baseline, rows), ms) for s, rows in (("dev", dev), ("test", test), ("all", everything))
-    }
+    results["substr"] = {s: (evaluate(baseline, rows), ms) for s, rows in splits.items()}
 
     print(
         f"\n{'method':<8} {'split':<5} {'ans':>4} {'none':>4} {'top-1':>7} {'top-3':>7} {'false':>8} {'ms/q':>8}"
     )
-    for split in ("test", "dev", "all"):
+    for split in ("test2", "test", "dev", "all"):
         for name in ("char", "jieba", "substr"):
             m, ms = results[name][split]
             print(row(name, split, m, ms))

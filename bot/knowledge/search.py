@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.articles import Article
 from bot.knowledge.background import background_freq
-from bot.knowledge.tokenize import TOKENIZERS
+from bot.knowledge.synonyms import expand
+from bot.knowledge.tokenize import TOKENIZERS, normalize
 
 FIELDS = ("title", "keywords", "body")
 
@@ -42,10 +43,13 @@ class SearchParams:
     weights: tuple[float, float, float] = (5.0, 5.0, 1.0)  # title, keywords, body
     b: tuple[float, float, float] = (0.3, 0.3, 0.5)
     k1: float = 2.0
-    min_evidence: float = 2.75
+    min_evidence: float = 3.0
     coverage_weight: float = 2.0
-    min_coverage: float = 0.35
+    min_coverage: float = 0.25
     background_power: float = 0.2  # term weight factor (1 + general frequency) ** -power
+    synonyms: bool = True  # expand colloquial words to the articles' words (synonyms.py)
+    phrase_weight: float = 1.0  # score added per article keyword found verbatim in the question
+    phrase_specific: float = 1.0  # evidence added per such keyword
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class _Doc:
     tf: list[Counter[str]]
     lengths: list[int]
     terms: set[str] = field(default_factory=set)
+    phrases: tuple[str, ...] = ()
 
 
 class Index:
@@ -84,9 +89,10 @@ class Index:
         df: Counter[str] = Counter()
         for art in articles:
             texts = (art.title, " ".join(art.keywords), art.body)
-            tfs = [Counter(self.tokenize(t)) for t in texts]
+            tfs = [Counter(self.tokenize(self._expand(t))) for t in texts]
             doc = _Doc(art, tfs, [sum(c.values()) for c in tfs])
             doc.terms = set().union(*tfs)
+            doc.phrases = tuple({normalize(k) for k in art.keywords if len(k) > 1 and not k.startswith("/")})
             df.update(doc.terms)
             self.docs.append(doc)
         n = max(len(self.docs), 1)
@@ -107,12 +113,16 @@ class Index:
         hits.sort(key=lambda h: (-h.score, h.article.slug))
         return hits[:k]
 
+    def _expand(self, text: str) -> str:
+        return expand(text) if self.params.synonyms else text
+
     def is_confident(self, hit: Hit) -> bool:
         return is_confident(hit, self.params)
 
     def _score_all(self, question: str) -> list[Hit]:
         p = self.params
-        q_terms = set(self.tokenize(question))
+        q_terms = set(self.tokenize(self._expand(question)))
+        q_norm = normalize(question)
         if not q_terms:
             return []
         units = {t for t in q_terms if self.is_unit(t)} or q_terms
@@ -133,5 +143,9 @@ class Index:
                 score += self.idf[t] * tf / (p.k1 + tf)
             coverage = sum(self.idf[t] for t in matched & units) / q_info
             specific = sum(self.specific_weight.get(t, 0.0) for t in matched)
+            if p.phrase_weight or p.phrase_specific:
+                n_phrases = sum(ph in q_norm for ph in doc.phrases)
+                score += p.phrase_weight * n_phrases
+                specific += p.phrase_specific * n_phrases
             hits.append(Hit(doc.article, score, coverage, specific))
         return hits
