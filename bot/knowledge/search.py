@@ -45,11 +45,12 @@ class SearchParams:
     k1: float = 2.0
     min_evidence: float = 3.0
     coverage_weight: float = 2.0
-    min_coverage: float = 0.25
+    min_coverage: float = 0.3
     background_power: float = 0.2  # term weight factor (1 + general frequency) ** -power
     synonyms: bool = True  # expand colloquial words to the articles' words (synonyms.py)
     phrase_weight: float = 1.0  # score added per article keyword found verbatim in the question
-    phrase_specific: float = 1.0  # evidence added per such keyword
+    phrase_specific: float = 1.0  # evidence added per such keyword, times
+    phrase_background_power: float = 0.1  # (1 + the keyword's general frequency) ** -power
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class _Doc:
     tf: list[Counter[str]]
     lengths: list[int]
     terms: set[str] = field(default_factory=set)
-    phrases: tuple[str, ...] = ()
+    phrases: dict[str, float] = field(default_factory=dict)  # keyword -> evidence weight
 
 
 class Index:
@@ -92,7 +93,6 @@ class Index:
             tfs = [Counter(self.tokenize(self._expand(t))) for t in texts]
             doc = _Doc(art, tfs, [sum(c.values()) for c in tfs])
             doc.terms = set().union(*tfs)
-            doc.phrases = tuple({normalize(k) for k in art.keywords if len(k) > 1 and not k.startswith("/")})
             df.update(doc.terms)
             self.docs.append(doc)
         n = max(len(self.docs), 1)
@@ -100,7 +100,19 @@ class Index:
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         # A term no article has is as informative as the rarest term there is.
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        bg = background_freq(self.idf)
+        phrases = {
+            doc.article.slug: {
+                normalize(k) for k in doc.article.keywords if len(k) > 1 and not k.startswith("/")
+            }
+            for doc in self.docs
+        }
+        bg = background_freq([*self.idf, *set().union(*phrases.values())])
+        for doc in self.docs:
+            # An everyday keyword (电脑, 通知) found in a question says less than 红字确认单 does.
+            doc.phrases = {
+                k: (1 + bg.get(k, 0)) ** -self.params.phrase_background_power
+                for k in phrases[doc.article.slug]
+            }
         self.specific_weight = {
             t: idf * (1 + bg.get(t, 0)) ** -self.params.background_power
             for t, idf in self.idf.items()
@@ -144,8 +156,8 @@ class Index:
             coverage = sum(self.idf[t] for t in matched & units) / q_info
             specific = sum(self.specific_weight.get(t, 0.0) for t in matched)
             if p.phrase_weight or p.phrase_specific:
-                n_phrases = sum(ph in q_norm for ph in doc.phrases)
-                score += p.phrase_weight * n_phrases
-                specific += p.phrase_specific * n_phrases
+                found = [w for ph, w in doc.phrases.items() if ph in q_norm]
+                score += p.phrase_weight * len(found)
+                specific += p.phrase_specific * sum(found)
             hits.append(Hit(doc.article, score, coverage, specific))
         return hits
