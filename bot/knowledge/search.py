@@ -49,8 +49,8 @@ class SearchParams:
     background_power: float = 0.2  # term weight factor (1 + general frequency) ** -power
     synonyms: bool = True  # expand colloquial words to the articles' words (synonyms.py)
     phrase_weight: float = 1.0  # score added per article keyword found verbatim in the question
-    phrase_specific: float = 1.0  # evidence added per such keyword, times
-    phrase_background_power: float = 0.1  # (1 + the keyword's general frequency) ** -power
+    phrase_specific: float = 1.0  # evidence added per such keyword, unless it is an everyday word:
+    everyday_freq: int = 3000  # frequency in general Chinese (background.py) from which a word is everyday
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,10 @@ class Index:
         }
         bg = background_freq([*self.idf, *set().union(*phrases.values())])
         for doc in self.docs:
-            # An everyday keyword (电脑, 通知) found in a question says less than 红字确认单 does.
+            # An everyday keyword (开始, 电脑, 员工) found in a question is no evidence that the
+            # question is about bookkeeping; 红字确认单 or 折旧 is.
             doc.phrases = {
-                k: (1 + bg.get(k, 0)) ** -self.params.phrase_background_power
+                k: 0.0 if bg.get(k, 0) >= self.params.everyday_freq else 1.0
                 for k in phrases[doc.article.slug]
             }
         self.specific_weight = {
