@@ -1,5 +1,10 @@
 """BM25F over three fields (title, keywords, body) with a no-guess threshold.
 
+Questions and articles are both expanded with synonyms.py (冲红 -> 红字发票,
+盘库 -> 盘点) before they are cut into terms. An article keyword found verbatim
+in the question adds ``phrase_weight`` to the score and, unless it is an
+everyday word (开始, 电脑, 员工), ``phrase_specific`` to the evidence below.
+
 Ranking: term frequency is combined across fields before saturation (BM25F): a
 word in the title counts ``weights[0]`` times a word in the body, each field
 normalised by its own average length.
