@@ -32,7 +32,7 @@ def test_eval_set_is_big_enough_and_labels_real_articles(kb: KnowledgeBase) -> N
     assert len(answerable) >= 120
     assert sum(r.slug is None for r in rows) >= 20
     assert {r.slug for r in answerable} <= {a.slug for a in kb.articles}
-    assert {r.split for r in rows} == {"dev", *HELD_OUT_FLOORS}
+    assert {"dev", *HELD_OUT_FLOORS} <= {r.split for r in rows}
     questions = [r.question for r in rows]
     assert len(questions) == len(set(questions)), "duplicate questions"
     # several phrasings per article
