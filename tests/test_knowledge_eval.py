@@ -41,7 +41,7 @@ def test_eval_set_is_big_enough_and_labels_real_articles(kb: KnowledgeBase) -> N
 
 
 def test_top1_top3_and_false_answers_meet_targets(overall: Metrics) -> None:
-    assert overall.top1 >= 0.85, overall.misses
+    assert overall.top1 >= 0.85  # misses not shown: they include the held-out rounds
     assert overall.top3 >= 0.95
     assert overall.false_answer <= 0.10
 

@@ -154,15 +154,17 @@ def evaluate(retriever: Retriever, rows: Iterable[EvalRow]) -> Metrics:
 
 
 def tune_thresholds(
-    kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.025
+    kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.05
 ) -> tuple[SearchParams, float, float]:
     """Grid-search ``min_evidence`` / ``min_coverage`` on the dev rows.
 
     Maximises top-1 subject to a false-answer rate ≤ ``max_false``; ties go to
-    the stricter setting. The budget is a quarter of the 10 % target: dev has
-    only 85 unanswerable questions, and with a 5 % budget the thresholds let
-    6-7 % through on dev folds they were not tuned on (2- and 3-fold cross-
-    validation) and 18 % on test2; with 2.5 %, 3-5 % on unseen folds. ``coverage_weight`` stays fixed. Ranking does not depend on the
+    the stricter setting. Half the 10 % target, as a margin: with dev's 116
+    unanswerable questions (31 of them near-domain: 社保卡, 审计, 工商年报), a 5 %
+    budget lets 5.6 % through on dev folds it was not tuned on (2-, 3- and
+    4-fold cross-validation). With only the 85 easy ones (weather, jokes) it had
+    let 18 % through on test2.
+    ``coverage_weight`` stays fixed. Ranking does not depend on the
     thresholds, so each question is searched once. Returns (params, dev top-1,
     dev false-answer rate).
     """

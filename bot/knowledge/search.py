@@ -48,7 +48,7 @@ class SearchParams:
     weights: tuple[float, float, float] = (5.0, 5.0, 1.0)  # title, keywords, body
     b: tuple[float, float, float] = (0.3, 0.3, 0.5)
     k1: float = 2.0
-    min_evidence: float = 3.0
+    min_evidence: float = 3.75
     coverage_weight: float = 2.0
     min_coverage: float = 0.3
     background_power: float = 0.2  # term weight factor (1 + general frequency) ** -power
