@@ -32,7 +32,16 @@ from bot.knowledge.evaluate import (  # noqa: E402
     tune_thresholds,
 )
 
-SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7")  # all but dev: held out, never tuned on
+SPLITS = (
+    "dev",
+    "test",
+    "test2",
+    "test3",
+    "test4",
+    "test5",
+    "test6",
+    "test7",
+)  # all but dev: held out, never tuned on
 # name, tokenizer, parameters (None: the shipped ones), whether the two thresholds are
 # re-tuned on dev here (tune_thresholds) or used as given
 RETRIEVERS: tuple[tuple[str, str, SearchParams | None, bool], ...] = (
@@ -44,7 +53,12 @@ RETRIEVERS: tuple[tuple[str, str, SearchParams | None, bool], ...] = (
         "char-v1",
         "char",
         SearchParams(
-            synonyms=False, phrase_weight=0.0, phrase_specific=0.0, min_evidence=2.75, min_coverage=0.35
+            synonyms=False,
+            phrase_weight=0.0,
+            phrase_specific=0.0,
+            fact_penalty=0.0,
+            min_evidence=2.75,
+            min_coverage=0.35,
         ),
         False,
     ),

@@ -202,6 +202,15 @@ def test_an_everyday_keyword_is_no_evidence_but_a_trade_word_is() -> None:
         assert after.specific - before.specific == pytest.approx(gain), question
 
 
+def test_a_question_about_a_company_fact_needs_more_evidence() -> None:
+    kb = _two_articles()
+    how = kb.search("盘点怎么做")[0]
+    who = kb.search("盘点找谁做")[0]
+    assert who.article.slug == how.article.slug == "count"
+    assert how.specific - who.specific == pytest.approx(kb.params.fact_penalty)
+    assert kb.params.fact_penalty > 0
+
+
 def test_command_name_is_answered_by_its_article(kb: KnowledgeBase) -> None:
     assert kb.answer("/lowstock 是干嘛的").best == kb.get("low-stock")
     assert kb.answer("tb").best == kb.get("trial-balance")

@@ -24,6 +24,7 @@ article ("折旧咋提") needs less specific evidence than a long one.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,10 @@ from bot.knowledge.synonyms import expand
 from bot.knowledge.tokenize import TOKENIZERS, normalize
 
 FIELDS = ("title", "keywords", "body")
+# Asking for a company fact (a time, a phone number, a person, a password), not how
+# something is done: the articles cannot know it, so such a question needs more
+# evidence before it is answered ("税务局几点下班" is not about 纳税申报).
+FACT_CUES = re.compile(r"几点|电话|微信|哪个门|哪家|名字|密码|谁")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class SearchParams:
     synonyms: bool = True  # expand colloquial words to the articles' words (synonyms.py)
     phrase_weight: float = 1.0  # score added per article keyword found verbatim in the question
     phrase_specific: float = 1.0  # evidence added per such keyword, unless it is an everyday word:
+    fact_penalty: float = 2.0  # evidence taken from every hit of a question with a FACT_CUES word
     everyday_freq: int = 3000  # frequency in general Chinese (background.py) from which a word is everyday
 
 
@@ -146,6 +152,7 @@ class Index:
         p = self.params
         q_terms = set(self.tokenize(self._expand(question)))
         q_norm = normalize(question)
+        penalty = p.fact_penalty if p.fact_penalty and FACT_CUES.search(q_norm) else 0.0
         if not q_terms:
             return []
         units = {t for t in q_terms if self.is_unit(t)} or q_terms
@@ -170,5 +177,5 @@ class Index:
                 found = [w for ph, w in doc.phrases.items() if ph in q_norm]
                 score += p.phrase_weight * len(found)
                 specific += p.phrase_specific * sum(found)
-            hits.append(Hit(doc.article, score, coverage, specific))
+            hits.append(Hit(doc.article, score, coverage, specific - penalty))
         return hits
