@@ -12,10 +12,12 @@ from bot.knowledge import (
     Article,
     ArticleError,
     KnowledgeBase,
+    SearchParams,
     article_for_code,
     parse_article,
 )
 from bot.knowledge.articles import load_dir, render_article
+from bot.knowledge.synonyms import expand
 from bot.knowledge.tokenize import char_terms, normalize
 from erp.errors import CODES
 
@@ -165,6 +167,48 @@ def test_search_ranks_without_threshold(kb: KnowledgeBase) -> None:
 def test_full_width_and_variant_characters_match(kb: KnowledgeBase) -> None:
     assert normalize("ＯＦＤ帐龄") == "ofd账龄"
     assert kb.answer("帐龄怎么看").best == kb.get("aging")
+
+
+def test_colloquial_words_are_expanded_on_both_sides() -> None:
+    assert expand("上个月的票要冲红") == "上个月的票要冲红 红字发票"
+    assert expand("盘库和盘存") == "盘库和盘存 盘点 盘点"
+    assert expand("今天天气") == "今天天气"
+    # variants are matched after normalisation, longest first
+    assert expand("增值税专用发票").endswith(" 专用发票")
+
+
+def _two_articles(**params: object) -> KnowledgeBase:
+    stock = Article("count", "盘点怎么做", ("盘点", "盘盈", "盘亏"), "年底清点仓库里的实物，和账上数量核对。")
+    red = Article("red", "红字发票怎么开", ("红字发票", "退货"), "开错的数电票不能作废，要开红字发票冲销。")
+    return KnowledgeBase([stock, red], params=SearchParams(**params))  # type: ignore[arg-type]
+
+
+def test_a_synonym_finds_the_article_that_uses_the_other_word() -> None:
+    assert [h.article.slug for h in _two_articles().search("年底盘库")][:1] == ["count"]
+    assert [h.article.slug for h in _two_articles().search("冲红")][:1] == ["red"]
+    without = _two_articles(synonyms=False)
+    assert (
+        without.search("冲红") == []
+        or without.search("冲红")[0].score < _two_articles().search("冲红")[0].score
+    )
+
+
+def test_an_everyday_keyword_is_no_evidence_but_a_trade_word_is() -> None:
+    pc = Article("pc", "固定资产折旧", ("电脑", "红字确认单"), "办公设备按年限平均法计提折旧。")
+    plain = KnowledgeBase([pc], params=SearchParams(phrase_weight=0.0, phrase_specific=0.0))
+    with_phrases = KnowledgeBase([pc])
+    for question, gain in (("电脑", 0.0), ("红字确认单", 1.0)):
+        before, after = plain.search(question)[0], with_phrases.search(question)[0]
+        assert after.specific - before.specific == pytest.approx(gain), question
+
+
+def test_a_question_about_a_company_fact_needs_more_evidence() -> None:
+    kb = _two_articles()
+    how = kb.search("盘点怎么做")[0]
+    who = kb.search("盘点找谁做")[0]
+    assert who.article.slug == how.article.slug == "count"
+    assert how.specific - who.specific == pytest.approx(kb.params.fact_penalty)
+    assert kb.params.fact_penalty > 0
 
 
 def test_command_name_is_answered_by_its_article(kb: KnowledgeBase) -> None:
