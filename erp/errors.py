@@ -98,6 +98,11 @@ CODES: dict[str, tuple[str, str, str]] = {
         "Invoice is incomplete: {why}",
         "请发送更清晰的文件，或手工补录缺失的字段。",
     ),
+    "PRODUCT_UNSURE": (
+        "发票第 {line} 行「{name}」对应哪个商品还不确定（候选：{candidates}）",
+        "Invoice line {line} ({name}) matches several products: {candidates}",
+        "在发票卡片上点选对应的商品，或选「新商品」，然后再确认入账。",
+    ),
     "OVERPAYMENT": (
         "收款 {amount} 超过 {party} 的未结金额 {open}",
         "Receipt {amount} exceeds the open balance {open} of {party}",

@@ -536,6 +536,78 @@ def _original_of(session: Session, draft: InvoiceDraft) -> int | None:
 
 
 @dataclass
+class UnsureLine:
+    line_no: int
+    name: str
+    candidates: list[tuple[int, str, float]]  # (product id, "SKU name", score)
+
+
+def unsure_lines(session: Session, invoice: Invoice) -> list[UnsureLine]:
+    """Goods lines whose product is not decided while several products look alike.
+
+    Posting such a line would have to guess (an existing product, or a new one), so
+    ``confirm_invoice`` refuses until ``choose_line_product`` has been called for it.
+    """
+    out: list[UnsureLine] = []
+    catalogue: list[Product] | None = None
+    rows = session.exec(
+        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.line_no)
+    )
+    for ln in rows.all():
+        stockish = ln.account_code in ("1403", "1405") if invoice.direction == "purchase" else True
+        if ln.product_id is not None or not stockish or not ln.quantity:
+            continue
+        if catalogue is None:
+            catalogue = active_products(session)
+        product, candidates = match_invoice_line(session, ln.name, ln.spec, products=catalogue)
+        if product is None and candidates:
+            out.append(
+                UnsureLine(
+                    ln.line_no,
+                    ln.name,
+                    [(m.item.id, f"{m.item.sku} {m.item.name}", round(m.score, 1)) for m in candidates],
+                )
+            )
+    return out
+
+
+def choose_line_product(
+    session: Session, invoice_id: int, line_no: int, product_id: int | None, *, actor_id: int | None
+) -> InvoiceLine:
+    """Settle an unsure match: the chosen product, or (None) a new product made from the line."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise ErpError("NOT_FOUND", what="发票", key=invoice_id)
+    if invoice.status != "draft":
+        raise ErpError("VOUCHER_STATE", number=invoice.number, state=invoice.status, action="修改商品")
+    line = session.exec(
+        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id, InvoiceLine.line_no == line_no)
+    ).first()
+    if line is None:
+        raise ErpError("NOT_FOUND", what="发票行", key=line_no)
+    if product_id is None:
+        product = create_product(
+            session,
+            sku=next_sku(session),
+            name=line.name.split("*")[-1] or line.name,
+            spec=line.spec,
+            unit=line.unit,
+            category="原材料" if line.account_code == "1403" else line.category,
+            tax_category=line.category,
+            tax_rate=tax_rate_value(line.tax_rate),
+        )
+    else:
+        product = session.get(Product, product_id)
+        if product is None:
+            raise ErpError("NOT_FOUND", what="商品", key=product_id)
+    line.product_id = product.id
+    session.add(line)
+    session.flush()
+    audit(session, "invoice", invoice.id, "choose_product", actor_id, line=line_no, product=product.sku)
+    return line
+
+
+@dataclass
 class ConfirmResult:
     invoice: Invoice
     voucher: Voucher
@@ -562,6 +634,13 @@ def confirm_invoice(
         return ConfirmResult(invoice, voucher, "already_posted")
     if invoice.status == "void" or voucher.status == "void":
         raise ErpError("VOUCHER_STATE", number=voucher.number, state="已作废", action="入账")
+    for unsure in unsure_lines(session, invoice):
+        raise ErpError(
+            "PRODUCT_UNSURE",
+            line=unsure.line_no,
+            name=unsure.name,
+            candidates="、".join(label for _, label, _ in unsure.candidates),
+        )
     if needs_approval(voucher, settings) and not approved:
         request_approval(session, voucher, actor_id)
         return ConfirmResult(invoice, voucher, "needs_approval")

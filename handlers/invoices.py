@@ -31,15 +31,18 @@ from erp.db import transaction
 from erp.errors import ErpError
 from erp.files import store_file
 from erp.invoices import (
+    UnsureLine,
     approve_invoice,
     change_line_account,
+    choose_line_product,
     confirm_invoice,
     draft_from_invoice,
     find_duplicate,
     save_draft,
+    unsure_lines,
     void_invoice,
 )
-from erp.models import Invoice, InvoiceLine, Party, Staff, Voucher
+from erp.models import Invoice, InvoiceLine, Party, Product, Staff, Voucher
 from erp.money import fmt
 from erp.staff import active_staff, can
 from erp.vouchers import lines_of, state_name
@@ -127,8 +130,18 @@ def with_new_voucher(old_text: str, session: Session, voucher: Voucher) -> str:
     return head + "\n\n" + voucher_part(session, voucher)
 
 
-def draft_buttons(invoice_id: int) -> Buttons:
+def draft_buttons(invoice_id: int, unsure: list[UnsureLine] | None = None) -> Buttons:
+    """The card's buttons; a line whose product is unsure first gets one button per candidate."""
+    rows: Buttons = []
+    for u in (unsure or [])[:3]:
+        picks = [
+            (f"第{u.line_no}行 → {label[:18]}", f"inv:prd:{invoice_id}:{u.line_no}:{pid}")
+            for pid, label, _ in u.candidates[:3]
+        ]
+        rows.append(picks[:2])
+        rows.append([*picks[2:], (f"第{u.line_no}行 → 🆕 新商品", f"inv:prd:{invoice_id}:{u.line_no}:new")])
     return [
+        *rows,
         [("✅ 确认入账", f"inv:ok:{invoice_id}")],
         [("✏️ 改科目", f"inv:acc:{invoice_id}"), ("❌ 作废", f"inv:void:{invoice_id}")],
     ]
@@ -243,10 +256,11 @@ async def _read_and_draft(
             invoice = save_draft(s, draft, actor_id=staff.id, file_sha256=sha, file_path=path)
             text = card(s, invoice, [w for w in draft.messages if not w.startswith("重复发票")])
             invoice_id = invoice.id
+            unsure = unsure_lines(s, invoice)
     except ErpError as exc:
         await edit(status, f"「{name}」：{explain(exc)}{hint}")
         return "重复" if exc.code.startswith("DUPLICATE") else "失败"
-    await edit(status, text + hint, draft_buttons(invoice_id))
+    await edit(status, text + hint, draft_buttons(invoice_id, unsure))
     return "待确认"
 
 
@@ -311,12 +325,30 @@ async def invoice_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await query.answer()
             note = "❌ 已作废，未入账。" if was != "void" else "❌ 该发票已作废。"
             await edit(query, query.message.text.split(VOUCHER_MARK)[0].rstrip() + "\n\n" + note)
+        elif action == "prd":
+            await _choose_product(update, ctx, staff, invoice_id, int(parts[2]), parts[3])
         elif action in ("acc", "ln", "set", "back"):
             await _change_account(update, context, ctx, staff, action, invoice_id, parts[2:])
         else:
             await query.answer()
     except ErpError as exc:
         await query.answer(exc.message()[:190], show_alert=True)
+
+
+async def _choose_product(
+    update: Update, ctx: AppContext, staff: Staff, invoice_id: int, line_no: int, pick: str
+) -> None:
+    """inv:prd:<invoice>:<line>:<product id|new> settles an unsure product match, then redraws the buttons."""
+    query = update.callback_query
+    with transaction(ctx.engine) as s:
+        line = choose_line_product(
+            s, invoice_id, line_no, None if pick == "new" else int(pick), actor_id=staff.id
+        )
+        product = s.get(Product, line.product_id)
+        unsure = unsure_lines(s, s.get(Invoice, invoice_id))
+    await query.answer(f"第{line_no}行：{product.sku} {product.name}")
+    text = (query.message.text or "").rstrip() + f"\n✔️ 第{line_no}行对应商品：{product.sku} {product.name}"
+    await edit(query, text, draft_buttons(invoice_id, unsure))
 
 
 async def _confirm(

@@ -381,3 +381,48 @@ def test_invalid_tax_id_refused_for_new_party(engine):
             create_party(s, name="坏税号公司", tax_id="91310000MA1FL8XQ30")
         assert err.value.code == "INVALID_TAX_ID"
         assert "校验位" in err.value.message()
+
+
+def test_unsure_product_match_must_be_chosen_before_posting(engine, cfg):
+    from erp.invoices import choose_line_product, unsure_lines
+
+    with transaction(engine) as s:
+        a = create_product(s, sku="A001", name="贴片电阻", spec="0805-10K")
+        create_product(s, sku="A002", name="贴片电阻", spec="0603-10K")
+        inv = save_draft(
+            s,
+            draft_from_invoice(
+                s, parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]), cfg
+            ),
+        )
+        [unsure] = unsure_lines(s, inv)
+        assert {label for _, label, _ in unsure.candidates} == {"A001 贴片电阻", "A002 贴片电阻"}
+    with pytest.raises(ErpError) as err:
+        with transaction(engine) as s:
+            confirm_invoice(s, inv.id, cfg)
+    assert err.value.code == "PRODUCT_UNSURE" and "A001" in err.value.message()
+    with transaction(engine) as s:
+        choose_line_product(s, inv.id, 1, a.id, actor_id=None)
+        assert unsure_lines(s, s.get(Invoice, inv.id)) == []
+        assert confirm_invoice(s, inv.id, cfg).outcome == "posted"
+        assert on_hand(s, a.id) == D("100")
+
+
+def test_new_product_chosen_for_an_unsure_line(engine, cfg):
+    from erp.invoices import choose_line_product
+    from erp.models import Product
+
+    with transaction(engine) as s:
+        create_product(s, sku="A001", name="贴片电阻", spec="0805-10K")
+        create_product(s, sku="A002", name="贴片电阻", spec="0603-10K")
+        inv = save_draft(
+            s,
+            draft_from_invoice(
+                s, parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]), cfg
+            ),
+        )
+        ln = choose_line_product(s, inv.id, 1, None, actor_id=None)
+        new = s.get(Product, ln.product_id)
+        assert new.sku not in ("A001", "A002") and new.spec == "0402"
+        assert confirm_invoice(s, inv.id, cfg).outcome == "posted"
+        assert on_hand(s, new.id) == D("100")
