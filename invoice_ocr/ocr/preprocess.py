@@ -23,6 +23,9 @@ def open_image(data: bytes, max_megapixels: int):  # type: ignore[no-untyped-def
     Image.MAX_IMAGE_PIXELS = max_megapixels * 1_000_000
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore", UserWarning
+            )  # "Corrupt EXIF data" and the like: the error below says it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             w, h = im.size
