@@ -103,6 +103,10 @@ def check_quantity_price(inv: ParsedInvoice, i: int, ln: Line) -> None:
         value = getattr(ln, attr)
         if value is not None and not NUMBER.fullmatch(value):
             inv.warn(f"第 {i} 行{label}“{value}”无法识别", f"{f}.{attr}")
+    # 数量 and 单价 are printed together or not at all: one without the other was not read.
+    if bool(ln.quantity) != bool(ln.unit_price):
+        missing, attr = ("数量", "quantity") if not ln.quantity else ("单价", "unit_price")
+        inv.warn(f"第 {i} 行未能读取{missing}", f"{f}.{attr}")
     if ln.quantity and ln.unit_price and ln.amount is not None:
         if NUMBER.fullmatch(ln.quantity) and NUMBER.fullmatch(ln.unit_price):
             product = Decimal(ln.quantity) * Decimal(ln.unit_price)

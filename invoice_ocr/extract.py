@@ -296,6 +296,8 @@ def read_table(lines: list[TextLine], inv: ParsedInvoice) -> tuple[int | None, f
             )
             if _row_conf(line) < CONF_FLOOR:
                 low_conf_rows.append(len(inv.lines) - 1)
+            # Where the row sits, so an OCR pass can look again at a cell it missed.
+            inv.meta.setdefault("rows", []).append((line.page, line.top, line.bottom, cols))
             prev_line = line
         elif inv.lines and prev_line is not None and cells.get("name") and set(cells) <= {"name", "spec"}:
             close = line.page == prev_line.page and line.top - prev_line.bottom < 1.2 * (
@@ -350,7 +352,7 @@ def _remarks(lines: list[TextLine], start: int, issuer_line: TextLine | None) ->
         if re.search(r"收\s*款\s*人\s*[:：]", line.text) and line.words[0].x0 < marker.x0:
             break
         candidates = split.get(k, line.raw or line.words)
-        words = [w for w in candidates if w.x0 > marker.x1 - 0.5 and not _is_marker(w)]
+        words = [w for w in candidates if w.cx > marker.x1 and not _is_marker(w)]
         if words:
             parts.append(" ".join(w.text for w in merge_close_words(sorted(words, key=lambda w: w.x0))))
     text = re.sub(r"\s+", " ", " ".join(parts)).strip()

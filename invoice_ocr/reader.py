@@ -63,7 +63,7 @@ def _looks_like(data: bytes) -> str:
         return "这是一个网页（HTML）文件，不是发票；请上传发票的 PDF、OFD、XML 或照片"
     if head.startswith(b"pk\x03\x04"):
         return "这是一个压缩包，但不是 OFD 发票文件"
-    if head[:4] == b"\x1f\x8b\x08\x00"[:3]:
+    if head[:2] == b"\x1f\x8b":
         return "这是一个 gzip 压缩文件，不是发票文件"
     return errors.NOT_SUPPORTED
 

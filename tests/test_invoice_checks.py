@@ -203,3 +203,15 @@ def test_words_lookalike_is_taken_only_when_it_then_matches_the_figure() -> None
     repair(other)
     assert other.total_in_words == "参拾柒圆整"
     assert not check(other, TODAY).ok
+
+
+def test_quantity_without_unit_price_means_one_was_not_read() -> None:
+    inv = good()
+    inv.lines[0].quantity, inv.lines[0].unit_price = "1", "16.0377358491"
+    assert check(inv, TODAY).ok
+    inv.lines[0].quantity = None
+    check(inv, TODAY)
+    assert inv.warnings == ["第 1 行未能读取数量"]
+    inv.lines[0].quantity = "2"
+    check(inv, TODAY)
+    assert any("数量 2 × 单价" in w for w in inv.warnings)

@@ -71,6 +71,22 @@ class RapidEngine:
             out.extend(_split_spaced(text, min(xs), min(ys), max(xs), max(ys), float(score)))
         return out
 
+    def read_cell(self, cell) -> tuple[str, float] | None:  # type: ignore[no-untyped-def]
+        """Recognise one table cell (no detection): the text tightly cropped, or None when blank."""
+        import numpy as np
+
+        ys, xs = np.where(cell < 128)
+        if len(xs) < 4:
+            return None
+        pad = 6
+        crop = cell[max(0, ys.min() - pad) : ys.max() + pad, max(0, xs.min() - pad) : xs.max() + pad]
+        crop = np.pad(crop, ((0, 0), (8, 8)), constant_values=255)
+        result, _ = self._get()(crop, use_det=False, use_cls=False, use_rec=True)
+        if not result:
+            return None
+        text, score = result[0][0], float(result[0][1])
+        return text.strip(), score
+
 
 class TesseractEngine:
     """Tesseract 5 with the chi_sim model, via pytesseract, one block of text (psm 6)."""

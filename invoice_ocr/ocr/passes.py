@@ -80,6 +80,44 @@ def merge(readings: list[ParsedInvoice], today: date | None) -> ParsedInvoice:
     return merged if len(merged.warnings) < len(best.warnings) else best
 
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def reread_missing_cells(inv: ParsedInvoice, pages: list, engine) -> list[str]:  # type: ignore[type-arg,no-untyped-def]
+    """Look again, cell by cell, where a row has a 单价 but no 数量 (or the reverse).
+
+    Detection misses lone narrow digits ("1"); recognising the cropped cell finds
+    them. The value is kept only if it is a number read with high confidence, and
+    the 数量 × 单价 ≈ 金额 check then judges it like any other.
+    """
+    if not hasattr(engine, "read_cell"):
+        return []
+    rows = inv.meta.get("rows", [])
+    found = []
+    for i, ln in enumerate(inv.lines):
+        if bool(ln.quantity) == bool(ln.unit_price) or i >= len(rows):
+            continue
+        attr = "quantity" if not ln.quantity else "unit_price"
+        page_no, top, bottom, cols = rows[i]
+        names = [c[0] for c in cols]
+        if attr not in names or page_no >= len(pages):
+            continue
+        k = names.index(attr)
+        centres = [(c[1] + c[2]) / 2 for c in cols]
+        lo = (centres[k - 1] + centres[k]) / 2 if k > 0 else cols[k][1]
+        hi = (centres[k] + centres[k + 1]) / 2 if k + 1 < len(cols) else cols[k][2]
+        h = bottom - top
+        page = pages[page_no]
+        cell = page[max(0, int(top - 0.3 * h)) : int(bottom + 0.3 * h), max(0, int(lo)) : int(hi)]
+        if cell.size == 0:
+            continue
+        got = engine.read_cell(cell)
+        if got and got[1] >= 0.9 and NUMBER.fullmatch(got[0]):
+            setattr(ln, attr, got[0])
+            found.append(f"lines.{i}.{attr}")
+    return found
+
+
 def _ocr_document(pages: list, engine, fmt: str, deadline: float) -> Document:  # type: ignore[no-untyped-def]
     out = []
     for page in pages:
@@ -119,6 +157,7 @@ def read_images(
             raise ReadError("图片里几乎没有文字，不像是一张发票（请拍清楚发票正面）")
         inv = repair(extract(doc, ""))
         inv.meta["engine"] = engine.name
+        inv.meta["reread"] = reread_missing_cells(inv, pages, engine)
         if not (inv.number or inv.lines or inv.total is not None or inv.total_amount is not None):
             text = "".join(w.text for p in doc.pages for w in p.words)
             if not readings and (engine is engines[-1] or not INVOICE_ANCHORS.search(text)):

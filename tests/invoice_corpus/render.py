@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
@@ -424,4 +425,5 @@ def degrade(img: Any, seed: int, strength: float = 1.0) -> bytes:
 
 def to_photo_jpeg(inv: TruthInvoice, seed: int | None = None, strength: float = 1.0) -> bytes:
     img = next(scan_images(to_pdf(inv), 200))
-    return degrade(img, seed if seed is not None else hash(inv.key) % 10_000, strength)
+    # zlib.crc32, not hash(): str hashes change from run to run, the photo must not.
+    return degrade(img, seed if seed is not None else zlib.crc32(inv.key.encode()), strength)
