@@ -203,6 +203,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=22, help="scans and photos to read (default 22; 0 = all)")
     ap.add_argument("--engines", action="store_true", help="also compare the OCR engines alone, no fallback")
+    ap.add_argument(
+        "--qr", type=int, default=12, help="photos carrying a QR code for the with/without-QR comparison (0 = skip)"
+    )
     args = ap.parse_args()
     corpus = make_corpus()
     one_page = [inv for inv in corpus if len(inv.lines) <= inv.lines_per_page]
@@ -230,6 +233,15 @@ def main() -> int:
     print(f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     ours_pm, naive_pm = photos_per_minute([data for _, data in rendered["photo"]])
     print(f"\nPhotos per minute with 2 workers: {ours_pm:.1f} (baseline {naive_pm:.1f})")
+    if args.qr:
+        # the same photos read once with the QR cross-check and once without (bench/qr.py)
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("bench_qr", Path(__file__).with_name("qr.py"))
+        bench_qr = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench_qr)
+        print(f"\nQR cross-check on {args.qr} photos with QR codes (intact, stained, damaged, cropped):", flush=True)
+        bench_qr.main(["--n", str(args.qr)])
     if wrong:
         print("\nConfident but wrong (first few):", *wrong[:8], sep="\n  ")
     if args.engines:
