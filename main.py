@@ -12,7 +12,14 @@ import argparse
 import importlib
 import sys
 
-CLI_MODULES = ("erp.cli", "invoice_ocr.cli", "erp.import_cli", "bot.cli", "bot.knowledge.cli", "scheduler.cli")
+CLI_MODULES = (
+    "erp.cli",
+    "invoice_ocr.cli",
+    "erp.import_cli",
+    "bot.cli",
+    "bot.knowledge.cli",
+    "scheduler.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

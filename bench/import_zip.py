@@ -33,7 +33,9 @@ OUR_NAME, OUR_TAX_ID = "上海账房示范贸易有限公司", "91310000MA1FL8XQ
 
 
 def build_zip(kind: str, n: int) -> bytes:
-    corpus = [dataclasses.replace(i, buyer_name=OUR_NAME, buyer_tax_id=OUR_TAX_ID) for i in make_corpus(max(n, 44))]
+    corpus = [
+        dataclasses.replace(i, buyer_name=OUR_NAME, buyer_tax_id=OUR_TAX_ID) for i in make_corpus(max(n, 44))
+    ]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for k in range(n):
@@ -73,7 +75,9 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=20)
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; OMP_THREAD_LIMIT={os.environ['OMP_THREAD_LIMIT']}")
-    print(f"{'zip':<16}{'files':>6}{'workers':>8}{'seconds':>9}{'inv/min':>9}{'drafted':>8}{'failed':>7}{'re-run s':>9}")
+    print(
+        f"{'zip':<16}{'files':>6}{'workers':>8}{'seconds':>9}{'inv/min':>9}{'drafted':>8}{'failed':>7}{'re-run s':>9}"
+    )
     for kind, n in (("pdf", args.pdfs), ("photo", args.photos)):
         if n <= 0:
             continue

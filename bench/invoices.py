@@ -204,7 +204,10 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=22, help="scans and photos to read (default 22; 0 = all)")
     ap.add_argument("--engines", action="store_true", help="also compare the OCR engines alone, no fallback")
     ap.add_argument(
-        "--qr", type=int, default=12, help="photos carrying a QR code for the with/without-QR comparison (0 = skip)"
+        "--qr",
+        type=int,
+        default=12,
+        help="photos carrying a QR code for the with/without-QR comparison (0 = skip)",
     )
     args = ap.parse_args()
     corpus = make_corpus()
@@ -240,7 +243,10 @@ def main() -> int:
         spec = importlib.util.spec_from_file_location("bench_qr", Path(__file__).with_name("qr.py"))
         bench_qr = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bench_qr)
-        print(f"\nQR cross-check on {args.qr} photos with QR codes (intact, stained, damaged, cropped):", flush=True)
+        print(
+            f"\nQR cross-check on {args.qr} photos with QR codes (intact, stained, damaged, cropped):",
+            flush=True,
+        )
         bench_qr.main(["--n", str(args.qr)])
     if wrong:
         print("\nConfident but wrong (first few):", *wrong[:8], sep="\n  ")

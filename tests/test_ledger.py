@@ -392,7 +392,9 @@ def test_unsure_product_match_must_be_chosen_before_posting(engine, cfg):
         inv = save_draft(
             s,
             draft_from_invoice(
-                s, parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]), cfg
+                s,
+                parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]),
+                cfg,
             ),
         )
         [unsure] = unsure_lines(s, inv)
@@ -418,7 +420,9 @@ def test_new_product_chosen_for_an_unsure_line(engine, cfg):
         inv = save_draft(
             s,
             draft_from_invoice(
-                s, parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]), cfg
+                s,
+                parsed_invoice(lines=[line("*电子元件*贴片电阻", "500.00", quantity="100", spec="0402")]),
+                cfg,
             ),
         )
         ln = choose_line_product(s, inv.id, 1, None, actor_id=None)
