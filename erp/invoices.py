@@ -501,7 +501,8 @@ def save_draft(
                 tax_rate=ln.tax_rate,
                 tax=ln.tax,
                 product_id=ln.product_id,
-                account_code=ln.account_code if ln.is_stock or True else None,
+                account_code=ln.account_code,
+                vat_deductible=ln.vat_deductible,
             )
         )
     lines = voucher_lines_for(draft)
@@ -696,11 +697,12 @@ def _apply_invoice(
             )
             ln.product_id = product.id
             session.add(ln)
-        cost = (
-            ln.amount
-            if invoice.invoice_type == "special" and _deductible(session, voucher)
-            else ln.amount + ln.tax
-        )
+        # the same cost the voucher debited for this line: without its VAT only if that VAT was deducted
+        if ln.vat_deductible is None:  # a line drafted before the choice was kept: as the voucher shows
+            ln.vat_deductible = invoice.invoice_type == "special" and any(
+                r.account_code == VAT_IN for r in lines_of(session, voucher.id)
+            )
+        cost = ln.amount if ln.vat_deductible else ln.amount + ln.tax
         if invoice.direction == "purchase":
             if ln.quantity > 0:
                 move_in(
@@ -787,10 +789,6 @@ def _apply_invoice(
     if invoice.is_red:
         offset_red_invoice(session, invoice, voucher.date)
     audit(session, "invoice", invoice.id, "post", actor_id, voucher=voucher.number)
-
-
-def _deductible(session: Session, voucher: Voucher) -> bool:
-    return any(r.account_code == VAT_IN for r in lines_of(session, voucher.id))
 
 
 def approve_invoice(

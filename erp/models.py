@@ -203,6 +203,7 @@ class InvoiceLine(SQLModel, table=True):
     tax: Decimal = _money()
     product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
     account_code: str | None = Field(default=None, foreign_key="account.code", max_length=16)
+    vat_deductible: bool | None = None  # purchase: this line's VAT went to 进项税额 (so its cost excludes it)
     cost_amount: Decimal | None = Field(default=None, sa_type=Numeric(18, 2))  # sales: cost of goods sold
 
 

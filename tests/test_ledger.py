@@ -430,3 +430,23 @@ def test_new_product_chosen_for_an_unsure_line(engine, cfg):
         assert new.sku not in ("A001", "A002") and new.spec == "0402"
         assert confirm_invoice(s, inv.id, cfg).outcome == "posted"
         assert on_hand(s, new.id) == D("100")
+
+
+def test_stock_cost_follows_each_lines_own_deductibility(engine, cfg):
+    """A company rule makes one stock category non-deductible on a 专票 that also has a deductible line:
+    each line's stock cost must match what the voucher debited, so 1405 equals the stock value."""
+    from erp.models import PostingRule
+
+    with transaction(engine) as s:
+        s.add(PostingRule(direction="purchase", category="礼品", account_code="1405", is_stock=True,
+                          vat_deductible=False, priority=10))  # fmt: skip
+        s.flush()
+        inv = parsed_invoice(lines=[line("*电子元件*电阻器", "500.00", quantity="100"),
+                                    line("*礼品*茶叶礼盒", "200.00", quantity="2")])  # fmt: skip
+        r = book_invoice(s, inv, cfg)
+        got = lines_by_account(s, r.voucher.id)
+        assert got["1405"] == (D("726.00"), D("0"))  # 500 + (200 + 26 non-deductible VAT)
+        assert got["22210101"] == (D("65.00"), D("0"))
+        values = sorted(stock_value(s, pid) for pid in s.exec(select(StockMove.product_id)).all())
+        assert values == [D("226.00"), D("500.00")]
+        assert balance(s, "1405") == sum(values)
