@@ -36,37 +36,8 @@ QR_FIELDS = ("number", "issue_date", "total", "total_amount")
 PLAN = ("ok", "ok", "ok", "stained", "ok", "damaged", "ok", "cropped")  # repeated over the photos
 
 
-def flatten(d: dict[str, Any], n_lines: int) -> dict[str, Any]:
-    out = {
-        f: d.get(f)
-        for f in (
-            "invoice_type",
-            "is_red",
-            "number",
-            "code",
-            "issue_date",
-            "total_amount",
-            "total_tax",
-            "total",
-            "total_in_words",
-            "remarks",
-            "issuer",
-        )
-    }
-    for side in ("buyer", "seller"):
-        party = d.get(side) or {}
-        out[f"{side}.name"] = party.get("name")
-        out[f"{side}.tax_id"] = party.get("tax_id")
-    lines = d.get("lines") or []
-    for i in range(n_lines):
-        ln = lines[i] if i < len(lines) else {}
-        for f in ("name", "spec", "unit", "quantity", "unit_price", "amount", "tax_rate", "tax"):
-            out[f"lines.{i}.{f}"] = ln.get(f)
-    return out
-
-
-def doubtful(name: str, fields: set[str]) -> bool:
-    return any(name == d or name.startswith(d + ".") for d in fields)
+from tests.invoice_corpus.score import flatten  # noqa: E402 - the scoring the tests and bench/invoices use
+from tests.invoice_corpus.score import is_doubtful as doubtful  # noqa: E402
 
 
 @dataclass
