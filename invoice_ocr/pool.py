@@ -19,8 +19,10 @@ from .model import ParsedInvoice
 from .readers import Limits
 
 
-def _init_worker() -> None:
+def _init_worker(ocr_threads: int = 1) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # the workers share the cores: each PP-OCR session gets its share, not all of them
+    os.environ["ZHANGFANG_OCR_THREADS"] = str(ocr_threads)
 
 
 def _read_job(
@@ -99,7 +101,10 @@ class InvoicePool:
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self._executor is None:
             self._executor = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_init_worker
+                max_workers=self.workers,
+                mp_context=mp.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(max(1, (os.cpu_count() or 1) // self.workers),),
             )
         return self._executor
 

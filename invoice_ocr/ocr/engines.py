@@ -42,6 +42,15 @@ def _split_spaced(text: str, x0: float, top: float, x1: float, bottom: float, co
     return out
 
 
+def ocr_threads() -> int:
+    """Threads for one PP-OCR session: set per worker by the pool (its share of the cores); a read
+    outside the pool (one file from the command line) may use every core."""
+    try:
+        return max(1, int(os.environ.get("ZHANGFANG_OCR_THREADS", "")))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
 class RapidEngine:
     """PP-OCR (detection + recognition) via rapidocr-onnxruntime; models ship in the wheel."""
 
@@ -59,7 +68,7 @@ class RapidEngine:
         if RapidEngine._engine is None:
             from rapidocr_onnxruntime import RapidOCR
 
-            RapidEngine._engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+            RapidEngine._engine = RapidOCR(intra_op_num_threads=ocr_threads(), inter_op_num_threads=1)
         return RapidEngine._engine
 
     def words(self, page, timeout: float) -> list[Word]:  # type: ignore[no-untyped-def]
