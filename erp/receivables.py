@@ -22,7 +22,7 @@ from erp.config import Settings
 from erp.db import cents_sum
 from erp.errors import ErpError
 from erp.models import Allocation, Invoice, Party, Settlement
-from erp.money import ZERO, fmt, from_cents, money, q2
+from erp.money import ZERO, from_cents, money, q2
 from erp.vouchers import Line, create_voucher, post_voucher
 
 BUCKETS = ("未到期", "1-30天", "31-60天", "61-90天", "90天以上")
@@ -410,10 +410,6 @@ def receivable_summary(session: Session, party: Party, *, as_of: dt.date) -> dic
         "balance": sum((i.open for i in items), ZERO),
         "overdue": sum((i.open for i in items if i.days_overdue(as_of) > 0), ZERO),
     }
-
-
-def describe_amount(value: Decimal) -> str:
-    return f"¥{fmt(value)}"
 
 
 __all__ = [

@@ -63,15 +63,6 @@ class TrialBalance:
         )
 
 
-def _ledger():
-    """Voucher lines that are in the ledger: of vouchers that were posted (voided ones stay beside their reversal)."""
-    return (
-        select(VoucherLine)
-        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .where(Voucher.posted_at.is_not(None))
-    )  # type: ignore[union-attr]
-
-
 def trial_balance(session: Session, period: str) -> TrialBalance:
     """试算平衡表 for YYYY-MM, every level, accounts with any figure only."""
     before = Voucher.period < period

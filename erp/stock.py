@@ -97,6 +97,36 @@ def _refresh_avg_cost(session: Session, product: Product) -> None:
     session.add(product)
 
 
+def _ensure_available(
+    session: Session,
+    product: Product,
+    warehouse_id: int,
+    batch: str | None,
+    quantity: Decimal,
+    settings: Settings,
+) -> None:
+    """Refuse taking ``quantity`` out when it would make stock negative (unless the company allows it)."""
+    available = on_hand(session, product.id, warehouse_id, batch)
+    if available < quantity and not settings.allow_negative_stock:
+        wh = session.get(Warehouse, warehouse_id)
+        raise ErpError(
+            "NEGATIVE_STOCK",
+            product=f"{product.sku} {product.name}",
+            warehouse=wh.name if wh else warehouse_id,
+            on_hand=fmt_qty(available),
+            quantity=fmt_qty(quantity),
+        )
+
+
+def _record(session: Session, product: Product, **fields: object) -> StockMove:
+    """Append one move to the ledger and bring the product's moving average up to date."""
+    move = StockMove(product_id=product.id, **fields)
+    session.add(move)
+    session.flush()
+    _refresh_avg_cost(session, product)
+    return move
+
+
 def move_in(
     session: Session,
     *,
@@ -117,8 +147,9 @@ def move_in(
     if quantity <= 0:
         raise ErpError("INVALID_INPUT", why="入库数量必须大于零")
     amount = q2(amount)
-    move = StockMove(
-        product_id=product.id,
+    return _record(
+        session,
+        product,
         warehouse_id=warehouse_id,
         batch=batch or "",
         quantity=quantity,
@@ -131,10 +162,6 @@ def move_in(
         voucher_id=voucher_id,
         reason=reason,
     )
-    session.add(move)
-    session.flush()
-    _refresh_avg_cost(session, product)
-    return move
 
 
 def move_out(
@@ -158,16 +185,7 @@ def move_out(
     quantity = qty(quantity)
     if quantity <= 0:
         raise ErpError("INVALID_INPUT", why="出库数量必须大于零")
-    available = on_hand(session, product.id, warehouse_id, batch)
-    if available < quantity and not settings.allow_negative_stock:
-        wh = session.get(Warehouse, warehouse_id)
-        raise ErpError(
-            "NEGATIVE_STOCK",
-            product=f"{product.sku} {product.name}",
-            warehouse=wh.name if wh else warehouse_id,
-            on_hand=fmt_qty(available),
-            quantity=fmt_qty(quantity),
-        )
+    _ensure_available(session, product, warehouse_id, batch, quantity, settings)
     total_qty = on_hand(session, product.id)
     if amount is not None:
         amount = -q2(amount)
@@ -175,8 +193,9 @@ def move_out(
         amount = -stock_value(session, product.id)  # the last units take the remaining value exactly
     else:
         amount = -q2(quantity * product.avg_cost)
-    move = StockMove(
-        product_id=product.id,
+    return _record(
+        session,
+        product,
         warehouse_id=warehouse_id,
         batch=batch or "",
         quantity=-quantity,
@@ -189,10 +208,6 @@ def move_out(
         voucher_id=voucher_id,
         reason=reason,
     )
-    session.add(move)
-    session.flush()
-    _refresh_avg_cost(session, product)
-    return move
 
 
 def reverse_moves(
@@ -208,34 +223,22 @@ def reverse_moves(
     ).all()
     for m in moves:
         product = session.get(Product, m.product_id)
-        if m.quantity > 0:
-            available = on_hand(session, m.product_id, m.warehouse_id, m.batch)
-            if available < m.quantity and not settings.allow_negative_stock:
-                wh = session.get(Warehouse, m.warehouse_id)
-                raise ErpError(
-                    "NEGATIVE_STOCK",
-                    product=f"{product.sku} {product.name}",
-                    warehouse=wh.name if wh else m.warehouse_id,
-                    on_hand=fmt_qty(available),
-                    quantity=fmt_qty(m.quantity),
-                )
-        session.add(
-            StockMove(
-                product_id=m.product_id,
-                warehouse_id=m.warehouse_id,
-                batch=m.batch,
-                quantity=-m.quantity,
-                unit_cost=m.unit_cost,
-                amount=-m.amount,
-                move_date=date,
-                kind="reversal",
-                source_type=source_type,
-                source_id=source_id,
-                reason=f"冲销 #{m.id}",
-            )
+        if m.quantity > 0:  # undoing an arrival takes the goods out again
+            _ensure_available(session, product, m.warehouse_id, m.batch, m.quantity, settings)
+        _record(
+            session,
+            product,
+            warehouse_id=m.warehouse_id,
+            batch=m.batch,
+            quantity=-m.quantity,
+            unit_cost=m.unit_cost,
+            amount=-m.amount,
+            move_date=date,
+            kind="reversal",
+            source_type=source_type,
+            source_id=source_id,
+            reason=f"冲销 #{m.id}",
         )
-        session.flush()
-        _refresh_avg_cost(session, product)
     return len(moves)
 
 

@@ -27,16 +27,6 @@ def is_valid_uscc(code: str | None) -> bool:
     return check_char(code[:17]) == code[17]
 
 
-def is_plausible_taxpayer_id(code: str | None) -> bool:
-    """Old 15/17/20-digit taxpayer numbers cannot be checked; only the shape is."""
-    if not code:
-        return False
-    code = code.upper()
-    if len(code) == 18:
-        return is_valid_uscc(code)
-    return len(code) in (15, 17, 20) and code.isalnum()
-
-
 def tax_id_problem(code: str | None) -> str | None:
     """A sentence in Chinese saying what is wrong with ``code``, or None when it is fine."""
     if not code:
