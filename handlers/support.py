@@ -95,6 +95,7 @@ NO_ANSWER = (
     "查数据可以问「库存 A001」「华为欠多少」「收到华为 5000」；发送 /help 查看全部用法。\n\n"
     "需要的话点「🙋 转人工」，把问题交给管理员回答。"
 )
+DECLINED = "🙅 「{question}」不在我的知识库范围（我不乱猜）。\n\n{pointer}"
 HANDED_OFF = "🙋 已转人工（工单 #{id}）。管理员回复后，我会把答案发给您。"
 NOBODY_TO_ASK = "⚠️ 问题已记录（工单 #{id}），但现在没有能接收的管理员账号。请直接联系公司管理员；管理员可用 /tickets 查看。"
 HUMAN_USAGE = "请把问题一起发给我，例如：转人工 发票抬头开错了怎么办"
@@ -206,7 +207,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     chat_id = update.effective_chat.id
     if ans.best is None:
         qid = remember_question(app_context(context), chat_id, staff, question, [])
-        text = NO_ANSWER.format(question=_short(question, 50))
+        if ans.declined is not None:  # recognisably out of scope: say where to ask instead
+            text = DECLINED.format(question=_short(question, 50), pointer=ans.declined.summary(SHORT_BODY))
+        else:
+            text = NO_ANSWER.format(question=_short(question, 50))
         await reply(update, context, text, [[("🙋 转人工", f"{PREFIX}:human:{qid}")]])
         return
     slugs = [ans.best.slug, *(o.slug for o in ans.others)]

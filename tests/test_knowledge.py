@@ -17,6 +17,7 @@ from bot.knowledge import (
     parse_article,
 )
 from bot.knowledge.articles import load_dir, render_article
+from bot.knowledge.render import render_answer
 from bot.knowledge.synonyms import expand
 from bot.knowledge.tokenize import char_terms, normalize
 from erp.errors import CODES
@@ -41,7 +42,7 @@ def write(directory: Path, slug: str, title: str, body: str, keywords: str = "",
 
 def test_at_least_sixty_articles_each_with_title_keywords_and_body(kb: KnowledgeBase) -> None:
     assert len(kb.articles) >= 60
-    for art in kb.articles:
+    for art in [*kb.articles, *kb.out_of_scope]:
         assert art.title and art.body and len(art.keywords) >= 3, art.slug
         assert len(art.body) <= 900, f"{art.slug}: articles should stay short"
 
@@ -156,6 +157,60 @@ def test_unrelated_question_is_not_guessed(kb: KnowledgeBase) -> None:
     for q in ("明天北京天气怎么样", "中午吃什么", "腾讯股价多少", ""):
         ans = kb.answer(q)
         assert ans.best is None and not ans.confident and ans.others == [], q
+
+
+def _with_out_of_scope_note() -> KnowledgeBase:
+    pay = Article(
+        "pay", "工资怎么计提", ("工资", "计提工资", "社保"), "月末计提工资：借 管理费用，贷 应付职工薪酬。"
+    )
+    hr = Article(
+        "out-hr",
+        "发薪日和请假是公司内部事务",
+        ("工资几号发", "发薪日", "请假"),
+        "发工资的日子和请假请问人事。",
+        topic="范围外",
+        scope="out",
+    )
+    # no thresholds: two articles are too few for idf; this is about ranking and declining
+    return KnowledgeBase([pay, hr], params=SearchParams(min_evidence=0.0, min_coverage=0.0))
+
+
+def test_an_out_of_scope_note_ranked_first_declines_and_says_where_to_ask() -> None:
+    kb = _with_out_of_scope_note()
+    ans = kb.answer("这个月工资几号发")
+    assert ans.best is None and not ans.confident and ans.others == []
+    assert ans.declined is not None and ans.declined.slug == "out-hr"
+    assert "请问人事" in render_answer(ans)
+    # the bookkeeping question still gets the article, never the note as a related one
+    ans = kb.answer("工资怎么计提")
+    assert ans.best is not None and ans.best.slug == "pay" and ans.declined is None
+    assert all(a.in_scope for a in ans.others)
+    # search (the buttons' source) and /help never show a note; it explains no refusal
+    assert [h.article.slug for h in kb.search("工资几号发", k=3)] == ["pay"]
+    assert kb.articles == [kb.get("pay")] and kb.out_of_scope == [kb.get("out-hr")]
+    assert [name for name, _ in kb.topics()] == ["其他"]
+
+
+def test_out_of_scope_notes_are_parsed_rendered_and_kept_apart(tmp_path: Path) -> None:
+    note = Article("out-x", "范围外", ("甲", "乙"), "请问人事。", (), "范围外", scope="out")
+    assert parse_article(render_article(note)) == note
+    with pytest.raises(ArticleError, match="scope"):
+        parse_article("---\nslug: ok\ntitle: t\nscope: maybe\n---\nbody")
+    with pytest.raises(ArticleError, match="refusal codes"):
+        parse_article("---\nslug: ok\ntitle: t\ncodes: UNBALANCED\nscope: out\n---\nbody")
+    # an article saved from a ticket is in scope, and the notes survive the re-index
+    kb = KnowledgeBase([*_with_out_of_scope_note().articles, note], directory=tmp_path)
+    kb.add_article("年会几号开", "12 月 20 日。")
+    assert len(kb.out_of_scope) == 1 and len(kb.articles) == 2
+
+
+def test_the_shipped_notes_decline_near_domain_questions(kb: KnowledgeBase) -> None:
+    assert len(kb.out_of_scope) >= 5
+    for note in kb.out_of_scope:
+        assert note.slug.startswith("out-") and note.topic == "范围外" and not note.codes
+    for question in ("你是机器人吗", "公司注销要多久"):
+        ans = kb.answer(question)
+        assert ans.best is None and ans.declined is not None, question
 
 
 def test_search_ranks_without_threshold(kb: KnowledgeBase) -> None:
@@ -299,7 +354,9 @@ def test_answer_text_and_no_answer_text(kb: KnowledgeBase) -> None:
 
     text = render_answer(kb.answer("月末结账要做什么"))
     assert text.startswith("📘 月末结账要做哪些事") and len(text) < 1200
-    assert render_answer(kb.answer("今天天气怎么样")) == NO_ANSWER
+    assert render_answer(kb.answer("qwe asd")) == NO_ANSWER
+    declined = render_answer(kb.answer("今天天气怎么样"))  # small talk: said so, and what it is for
+    assert declined.startswith("🙅 这个问题不在知识库范围") and "/help" in declined
     help_text = render_topics(kb)
     assert "数电票" in help_text and "应收" in help_text and len(help_text) < 4096
 

@@ -3,8 +3,9 @@
 No Telegram here: the chat handlers, the console and tests all call this API.
 
     kb = KnowledgeBase.load()                 # cached, articles from bot/knowledge/articles/
-    ans = kb.answer("怎么开红字发票")          # Answer(best, others, confident, hits)
+    ans = kb.answer("怎么开红字发票")          # Answer(best, others, confident, hits, declined)
     if ans.confident: reply(ans.best.title, ans.best.summary(300)); buttons(ans.others)
+    elif ans.declined: reply(ans.declined.summary()) -- out of scope, says where to ask; offer 转人工
     else: offer 转人工
     article_for_code("PERIOD_CLOSED")        # the article a refusal links
 """
@@ -21,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.articles import Article, ArticleError, load_dir, parse_article, render_article
-from bot.knowledge.search import Hit, Index, SearchParams
+from bot.knowledge.search import Hit, Index, SearchParams, is_confident
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
 DEFAULT_TOKENIZER = "char"
@@ -45,12 +46,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Answer:
-    """``best`` is None when nothing matches well enough: do not guess, offer 转人工."""
+    """``best`` is None when nothing matches well enough: do not guess, offer 转人工.
+
+    ``declined`` is set when the question is recognisably of a kind the base does not
+    answer (an out-of-scope note ranked first and matched well): its body says where
+    to ask instead.
+    """
 
     best: Article | None
     others: list[Article] = field(default_factory=list)
     confident: bool = False
     hits: list[Hit] = field(default_factory=list)  # raw ranking, for logs and debugging
+    declined: Article | None = None
 
 
 class KnowledgeBase:
@@ -104,11 +111,16 @@ class KnowledgeBase:
         return _default_kb()
 
     def _set_articles(self, articles: list[Article]) -> None:
-        self.articles = articles
+        self.articles = [a for a in articles if a.in_scope]  # what the base answers with
+        self.out_of_scope = [a for a in articles if not a.in_scope]  # what it declines
+        # answers the company saved (files outside the shipped articles): they override the notes
+        self.company_answers = frozenset(
+            a.slug for a in self.articles if a.path is not None and a.path.parent != ARTICLES_DIR
+        )
         self._by_slug = {a.slug: a for a in articles}
         self._by_code: dict[str, Article] = {}
         self._by_command: dict[str, Article] = {}
-        for art in articles:
+        for art in self.articles:
             for code in art.codes:
                 self._by_code.setdefault(code, art)
             for kw in art.keywords:
@@ -125,7 +137,7 @@ class KnowledgeBase:
         return self._by_code.get(code.upper())
 
     def topics(self) -> list[tuple[str, list[Article]]]:
-        """Articles grouped by topic, in the order topics first appear (file order)."""
+        """In-scope articles grouped by topic, in the order topics first appear (file order)."""
         groups: dict[str, list[Article]] = {}
         for art in self.articles:
             groups.setdefault(art.topic, []).append(art)
@@ -134,8 +146,9 @@ class KnowledgeBase:
     # --- retrieval -------------------------------------------------------------
 
     def search(self, question: str, k: int = 3) -> list[Hit]:
-        """Ranked hits, best first, *without* the confidence threshold."""
-        return self.index.search(question, k)
+        """Ranked in-scope hits, best first, *without* the confidence threshold or
+        the out-of-scope check (``answer`` applies both)."""
+        return [h for h in self.index.search(question, k + len(self.out_of_scope)) if h.article.in_scope][:k]
 
     def command_article(self, question: str) -> Article | None:
         """The article of a bot command the question names ("/stock 怎么用", "lowstock")."""
@@ -143,18 +156,8 @@ class KnowledgeBase:
         return found.pop() if len(found) == 1 else None
 
     def answer(self, question: str, n_others: int = 2) -> Answer:
-        hits = self.index.search(question, k=1 + n_others)
-        command = self.command_article(question)
-        if command is not None:
-            # A named command is unambiguous; bag-of-words would favour the command list.
-            others = [h.article for h in hits if h.article != command][:n_others]
-            return Answer(command, others, True, hits)
-        if not hits or not self.index.is_confident(hits[0]):
-            return Answer(None, [], False, hits)
-        # Related articles are offered only when they also match the question reasonably.
-        floor = hits[0].score * 0.35
-        others = [h.article for h in hits[1:] if h.score >= floor]
-        return Answer(hits[0].article, others, True, hits)
+        hits = self.index.search(question, k=1 + n_others + len(self.out_of_scope))
+        return decide(hits, self.command_article(question), self.params, n_others, self.company_answers)
 
     # --- writing -----------------------------------------------------------------
 
@@ -194,8 +197,44 @@ class KnowledgeBase:
             fh.write(render_article(art))
         art = parse_article(path.read_text(encoding="utf-8"), path)  # what a reload would see
         with self._lock:
-            self._set_articles([*self.articles, art])
+            self._set_articles([*self.articles, *self.out_of_scope, art])
         return art
+
+
+def decide(
+    hits: list[Hit],
+    command: Article | None,
+    params: SearchParams,
+    n_others: int = 2,
+    company_answers: frozenset[str] = frozenset(),
+) -> Answer:
+    """What to reply, from the ranked hits (in-scope articles and out-of-scope notes).
+
+    An answer the company saved itself (``company_answers``, e.g. how to clear the
+    office printer) is answered even where a shipped note would decline.
+    """
+    shown = [h for h in hits if h.article.in_scope]
+    if command is not None:
+        # A named command is unambiguous; bag-of-words would favour the command list.
+        others = [h.article for h in shown if h.article != command][:n_others]
+        return Answer(command, others, True, hits)
+    note = next((h for h in hits if not h.article.in_scope), None)
+    company_knows = bool(shown) and shown[0].article.slug in company_answers
+    if (
+        note is not None
+        and not company_knows
+        and (not shown or note.score >= params.decline_ratio * shown[0].score)
+    ):
+        # Recognisably a question the base does not answer (工资几号发, 社保局在哪): say
+        # so, and where to ask, rather than offer the nearest bookkeeping article.
+        declined = note.article if is_confident(note, params) else None
+        return Answer(None, [], False, hits, declined)
+    if not shown or not is_confident(shown[0], params):
+        return Answer(None, [], False, hits)
+    # Related articles are offered only when they also match the question reasonably.
+    floor = shown[0].score * 0.35
+    others = [h.article for h in shown[1 : 1 + n_others] if h.score >= floor]
+    return Answer(shown[0].article, others, True, hits)
 
 
 def _new_slug(title: str) -> str:

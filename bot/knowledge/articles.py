@@ -12,6 +12,12 @@
 ``keywords`` and ``codes`` are comma-separated (、，, all accepted); ``topic``
 groups articles for /help. The file
 name is ``<slug>.md``; the slug is the stable id other code links to.
+
+``scope: out`` marks an *out-of-scope* note (files ``out-*.md``): a kind of
+question the base deliberately does not answer (公司内部事务, 个人社保公积金,
+政府部门地址电话 …). It is searched like an article; when it ranks first the
+bot declines and its body says where to ask instead (12366, 人事 …). It never
+appears in /help, as a related article or as a refusal's link.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ class Article:
     codes: tuple[str, ...] = ()
     topic: str = "其他"
     path: Path | None = field(default=None, compare=False)
+    scope: str = "in"  # "out": an out-of-scope note, see the module docstring
+
+    @property
+    def in_scope(self) -> bool:
+        return self.scope == "in"
 
     def summary(self, max_chars: int = 300) -> str:
         """The body as plain text, cut at a sentence end near ``max_chars``."""
@@ -92,7 +103,12 @@ def parse_article(text: str, path: Path | None = None) -> Article:
         raise ArticleError(f"{where}: body is empty")
     codes = tuple(c.upper() for c in _split_list(meta.get("codes", "")))
     keywords = _split_list(meta.get("keywords", ""))
-    return Article(slug, title, keywords, body, codes, meta.get("topic") or "其他", path)
+    scope = meta.get("scope", "in").lower() or "in"
+    if scope not in ("in", "out"):
+        raise ArticleError(f"{where}: scope must be 'in' or 'out', not {scope!r}")
+    if scope == "out" and codes:
+        raise ArticleError(f"{where}: an out-of-scope note cannot explain refusal codes")
+    return Article(slug, title, keywords, body, codes, meta.get("topic") or "其他", path, scope)
 
 
 def render_article(article: Article) -> str:
@@ -101,6 +117,8 @@ def render_article(article: Article) -> str:
     if article.codes:
         lines.append(f"codes: {', '.join(article.codes)}")
     lines.append(f"topic: {article.topic}")
+    if not article.in_scope:
+        lines.append(f"scope: {article.scope}")
     lines += ["---", "", article.body.strip(), ""]
     return "\n".join(lines)
 

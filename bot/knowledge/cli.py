@@ -39,6 +39,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             "question": question,
             "confident": answer.confident,
             "best": answer.best.slug if answer.best else None,
+            "declined": answer.declined.slug if answer.declined else None,
             "others": [a.slug for a in answer.others],
             "hits": [
                 {
@@ -71,7 +72,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     missing = [code for code in CODES if kb.article_for_code(code) is None]
-    print(f"{len(kb.articles)} 篇文章；{len(CODES) - len(missing)}/{len(CODES)} 个拒绝代码有说明文章")
+    print(
+        f"{len(kb.articles)} 篇文章，{len(kb.out_of_scope)} 条范围外说明；{len(CODES) - len(missing)}/{len(CODES)} 个拒绝代码有说明文章"
+    )
     if missing:
         print("缺少说明：" + ", ".join(missing), file=sys.stderr)
         return 1

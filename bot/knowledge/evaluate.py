@@ -50,9 +50,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from bot.knowledge import KnowledgeBase, SearchParams
+from bot.knowledge import KnowledgeBase, SearchParams, decide
 from bot.knowledge.articles import Article
-from bot.knowledge.search import is_confident
 from bot.knowledge.tokenize import normalize
 
 EVAL_FILE = Path(__file__).resolve().parents[2] / "tests" / "knowledge_eval.jsonl"
@@ -164,6 +163,9 @@ def evaluate(retriever: Retriever, rows: Iterable[EvalRow]) -> Metrics:
     )
 
 
+DECLINE_RATIOS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75)
+
+
 def tune_thresholds(
     kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.05
 ) -> tuple[SearchParams, float, float]:
@@ -181,21 +183,14 @@ def tune_thresholds(
     """
     n_answerable = sum(r.slug is not None for r in dev)
     n_unanswerable = len(dev) - n_answerable
-    cases = []
-    for row in dev:
-        command = kb.command_article(row.question)
-        hits = kb.search(row.question, 1)
-        cases.append((row, command, hits[0] if hits else None))
+    k = 3 + len(kb.out_of_scope)
+    cases = [(row, kb.command_article(row.question), kb.index.search(row.question, k)) for row in dev]
 
     def rates(params: SearchParams) -> tuple[float, float]:
         top1 = false = 0
-        for row, command, hit in cases:
-            if command is not None:
-                got: str | None = command.slug
-            elif hit is not None and is_confident(hit, params):
-                got = hit.article.slug
-            else:
-                got = None
+        for row, command, hits in cases:
+            best = decide(hits, command, params).best
+            got = best.slug if best else None
             if row.slug is None:
                 false += got is not None
             else:
@@ -203,14 +198,16 @@ def tune_thresholds(
         return top1 / max(n_answerable, 1), false / max(n_unanswerable, 1)
 
     best: tuple[float, float, SearchParams, float] | None = None
-    for evidence in [x / 4 for x in range(0, 25)]:
-        for cov in [x / 20 for x in range(0, 15)]:
-            params = replace(kb.params, min_evidence=evidence, min_coverage=cov)
-            top1, false = rates(params)
-            if false > max_false:
-                continue
-            if best is None or (top1, evidence + cov) > best[:2]:
-                best = (top1, evidence + cov, params, false)
+    for ratio in DECLINE_RATIOS:
+        for evidence in [x / 4 for x in range(0, 25)]:
+            for cov in [x / 20 for x in range(0, 15)]:
+                params = replace(kb.params, min_evidence=evidence, min_coverage=cov, decline_ratio=ratio)
+                top1, false = rates(params)
+                if false > max_false:
+                    continue
+                # ties: the stricter thresholds, then declining less often
+                if best is None or (top1, evidence + cov - ratio) > best[:2]:
+                    best = (top1, evidence + cov - ratio, params, false)
     if best is None:
         raise ValueError("no threshold keeps false answers within budget")
     return best[2], best[0], best[3]

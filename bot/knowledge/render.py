@@ -18,6 +18,8 @@ def article_text(article: Article, max_chars: int = 600) -> str:
 def render_answer(answer: Answer, max_chars: int = 600) -> str:
     """The best article's title and a short body, or the no-answer text."""
     if answer.best is None:
+        if answer.declined is not None:
+            return f"🙅 这个问题不在知识库范围（不乱猜）。\n\n{answer.declined.summary(max_chars)}"
         return NO_ANSWER
     text = article_text(answer.best, max_chars)
     if answer.others:

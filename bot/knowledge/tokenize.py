@@ -31,7 +31,7 @@ STOP_WORDS = frozenset(
     """怎么 怎样 怎么样 什么 为什么 如何 哪里 哪个 哪些 请问 一下 我们 你们 他们 可以 能不能 是不是 这个 那个
     这样 那样 应该 需要 时候 的话 还是 就是 然后 现在 已经 一个 有没有 怎么办 咋办 咋整 为啥 干啥 干嘛 不了
     可不可以 能否 要不要 是否 知道 告诉 帮我 麻烦 谢谢 你好 您好 这种 那种 还有 之后 以后 的时候 到底
-    是什么 什么意思 怎么回事 怎么弄 怎么做 怎么操作 多少 东西""".split()
+    是什么 什么意思 怎么回事 怎么弄 怎么做 怎么操作 多少 东西 意思 啥意思""".split()
 )
 # Longest first, so 怎么办 is removed before 怎么.
 _STOP_RE = re.compile("|".join(sorted(map(re.escape, STOP_WORDS), key=len, reverse=True)))
