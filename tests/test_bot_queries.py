@@ -127,8 +127,9 @@ def test_not_understood_gets_a_suggestion_and_help_lists_commands(engine, settin
 
     async def scenario():
         async with LocalChat(make_ctx(engine, bot_settings)) as chat:
-            r = await chat.say(me, "今天天气怎么样")
+            r = await chat.say(me, "那个弄好没")
             assert len(r) == 1 and "没看懂" in r[0].body
+
             r = await chat.say(me, "/nosuchcommand")
             assert len(r) == 1 and "没有这个命令" in r[0].body
             r = await chat.say(me, "/help")

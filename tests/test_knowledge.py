@@ -191,6 +191,28 @@ def test_an_out_of_scope_note_ranked_first_declines_and_says_where_to_ask() -> N
     assert [name for name, _ in kb.topics()] == ["其他"]
 
 
+def test_a_question_naming_what_only_a_note_knows_is_declined(tmp_path: Path) -> None:
+    pay = Article("pay", "工资怎么计提", ("工资", "计提工资"), "月末计提工资：借 管理费用，贷 应付职工薪酬。")
+    soft = Article(
+        "out-soft", "其他财务软件", ("用友", "金蝶"), "请问软件厂商。", topic="范围外", scope="out"
+    )
+    params = SearchParams(min_evidence=0.0, min_coverage=0.0)
+    kb = KnowledgeBase([pay, soft], params=params)
+    # the article matches better, but never mentions 用友: the question is about 用友
+    assert kb.search("用友里工资计提怎么做")[0].article.slug == "pay"
+    ans = kb.answer("用友里工资计提怎么做")
+    assert ans.best is None and ans.declined == kb.get("out-soft")
+    off = KnowledgeBase(
+        [pay, soft], params=SearchParams(min_evidence=0.0, min_coverage=0.0, decline_named=False)
+    )
+    assert off.answer("用友里工资计提怎么做").best == pay
+    # a company's saved answer overrides the note
+    saved = tmp_path / "saved"
+    kb = KnowledgeBase([pay, soft], directory=saved, params=params)
+    kb.add_article("用友里工资计提怎么做", "我们不用用友，工资在账房里手工录凭证。", ["用友"])
+    assert kb.answer("用友里工资计提怎么做").best.title == "用友里工资计提怎么做"  # type: ignore[union-attr]
+
+
 def test_out_of_scope_notes_are_parsed_rendered_and_kept_apart(tmp_path: Path) -> None:
     note = Article("out-x", "范围外", ("甲", "乙"), "请问人事。", (), "范围外", scope="out")
     assert parse_article(render_article(note)) == note

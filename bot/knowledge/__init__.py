@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.knowledge.articles import Article, ArticleError, load_dir, parse_article, render_article
 from bot.knowledge.search import Hit, Index, SearchParams, is_confident
+from bot.knowledge.tokenize import normalize
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
 DEFAULT_TOKENIZER = "char"
@@ -156,7 +157,7 @@ class KnowledgeBase:
         return found.pop() if len(found) == 1 else None
 
     def answer(self, question: str, n_others: int = 2) -> Answer:
-        hits = self.index.search(question, k=1 + n_others + len(self.out_of_scope))
+        hits = self.index.search(question, k=len(self.index.docs))  # every note is looked at
         return decide(hits, self.command_article(question), self.params, n_others, self.company_answers)
 
     # --- writing -----------------------------------------------------------------
@@ -214,27 +215,35 @@ def decide(
     office printer) is answered even where a shipped note would decline.
     """
     shown = [h for h in hits if h.article.in_scope]
+    top = hits[: 1 + n_others]  # for logs and the CLI
     if command is not None:
         # A named command is unambiguous; bag-of-words would favour the command list.
         others = [h.article for h in shown if h.article != command][:n_others]
-        return Answer(command, others, True, hits)
-    note = next((h for h in hits if not h.article.in_scope), None)
+        return Answer(command, others, True, top)
+    notes = [h for h in hits if not h.article.in_scope]
     company_knows = bool(shown) and shown[0].article.slug in company_answers
-    if (
-        note is not None
-        and not company_knows
-        and (not shown or note.score >= params.decline_ratio * shown[0].score)
-    ):
-        # Recognisably a question the base does not answer (工资几号发, 社保局在哪): say
-        # so, and where to ask, rather than offer the nearest bookkeeping article.
-        declined = note.article if is_confident(note, params) else None
-        return Answer(None, [], False, hits, declined)
+    if notes and not company_knows:
+        named = _names_outside(shown[0].article, notes) if params.decline_named and shown else None
+        if named or not shown or notes[0].score >= params.decline_ratio * shown[0].score:
+            # Recognisably a question the base does not answer (工资几号发, 社保局在哪, 用友
+            # 怎么录期初): say so, and where to ask, rather than offer the nearest article.
+            declined = named or (notes[0].article if is_confident(notes[0], params) else None)
+            return Answer(None, [], False, top, declined)
     if not shown or not is_confident(shown[0], params):
-        return Answer(None, [], False, hits)
+        return Answer(None, [], False, top)
     # Related articles are offered only when they also match the question reasonably.
     floor = shown[0].score * 0.35
     others = [h.article for h in shown[1 : 1 + n_others] if h.score >= floor]
-    return Answer(shown[0].article, others, True, hits)
+    return Answer(shown[0].article, others, True, top)
+
+
+def _names_outside(article: Article, notes: list[Hit]) -> Article | None:
+    """The note whose specific keyword the question names and ``article`` never mentions."""
+    text = normalize(" ".join((article.title, *article.keywords, article.body)))
+    for hit in notes:
+        if any(phrase not in text for phrase in hit.phrases):
+            return hit.article
+    return None
 
 
 def _new_slug(title: str) -> str:

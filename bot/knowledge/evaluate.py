@@ -30,8 +30,24 @@ How the set was kept honest (read before tuning anything):
   retriever scores the same 40 %. Last, a cue for questions about company
   facts (几点, 电话, 谁 …: search.FACT_CUES, from dev's unanswerable ones), first
   judged on ``test7`` (40, same kind of near-domain questions): 90.0 / 100 /
-  30.0 % (previous retriever 85.0 / 100 / 25.0 %). Every round has now been
-  scored; the next change needs a fresh one.
+  30.0 % (previous retriever 85.0 / 100 / 25.0 %).
+  Round 8 (second session): 386 questions written by a helper who read the
+  articles but not this file, the retriever or any result, split at random
+  (seeded) into dev and ``test8`` and committed before the change. The shipped
+  retriever scored 79.7 / 94.9 / 13.0 % on test8. The change: out-of-scope
+  notes (articles/out-*.md) and re-tuned thresholds, tuned on dev only; first
+  run on test8: 82.6 / 94.2 / 11.1 %. test8 then went into dev.
+  Round 9: 224 questions (``test9``, 63 unanswerable, 55 of them near-domain)
+  by a helper who saw only copies of the in-scope articles, committed before
+  the next change (a note's keyword named in the question and absent from the
+  best article declines: ``decline_named``; a few keywords and synonyms from
+  dev misses; thresholds re-picked by tune_thresholds). First run on test9:
+  90.1 / 96.9 / 15.9 % (the same articles without notes, previous thresholds:
+  88.8 / 97.5 / 22.2 %). Every round has now been scored; the next change
+  needs a fresh one. Leak, for the record: while round 8's notes were being
+  built, a failing assertion printed five unanswerable questions of held-out
+  rounds (the Metrics repr); nothing was changed for them, and the tests now
+  assert on plain floats.
 - Only dev misses fed back into the articles (colloquial keywords) and the
   parameters (grid search with 2-fold cross-validation on dev, thresholds by
   ``tune_thresholds``). When you add articles or change the retriever, keep the
@@ -183,7 +199,7 @@ def tune_thresholds(
     """
     n_answerable = sum(r.slug is not None for r in dev)
     n_unanswerable = len(dev) - n_answerable
-    k = 3 + len(kb.out_of_scope)
+    k = len(kb.index.docs)  # every note: decide() looks for named out-of-scope things
     cases = [(row, kb.command_article(row.question), kb.index.search(row.question, k)) for row in dev]
 
     def rates(params: SearchParams) -> tuple[float, float]:
