@@ -213,8 +213,30 @@ def test_a_question_naming_what_only_a_note_knows_is_declined(tmp_path: Path) ->
     assert kb.answer("用友里工资计提怎么做").best.title == "用友里工资计提怎么做"  # type: ignore[union-attr]
 
 
+def test_a_notes_names_decline_without_ranking() -> None:
+    dep = Article("dep", "固定资产折旧年限", ("折旧", "年限"), "电脑折旧年限 3 年，车辆 4 年。")
+    topics = Article(
+        "out-acc",
+        "未收录的会计专题",
+        ("专题",),
+        "请转人工。",
+        topic="范围外",
+        scope="out",
+        names=("无形资产",),
+    )
+    kb = KnowledgeBase([dep, topics], params=SearchParams(min_evidence=0.0, min_coverage=0.0))
+    assert kb.answer("电脑折旧年限几年").best == dep
+    ans = kb.answer("无形资产摊销年限几年")  # shares 年限 with the article; names what it never mentions
+    assert ans.best is None and ans.declined == topics
+    # names are not searched: they cannot pull the note up the ranking
+    hits = kb.index.search("无形资产", k=2)
+    assert [h.article.slug for h in hits] == ["dep", "out-acc"] and hits[1].score == 0.0
+    with pytest.raises(ArticleError, match="only an out-of-scope note"):
+        parse_article("---\nslug: ok\ntitle: t\nnames: 甲\n---\nbody")
+
+
 def test_out_of_scope_notes_are_parsed_rendered_and_kept_apart(tmp_path: Path) -> None:
-    note = Article("out-x", "范围外", ("甲", "乙"), "请问人事。", (), "范围外", scope="out")
+    note = Article("out-x", "范围外", ("甲", "乙"), "请问人事。", (), "范围外", scope="out", names=("丙",))
     assert parse_article(render_article(note)) == note
     with pytest.raises(ArticleError, match="scope"):
         parse_article("---\nslug: ok\ntitle: t\nscope: maybe\n---\nbody")

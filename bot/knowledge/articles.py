@@ -15,9 +15,12 @@ name is ``<slug>.md``; the slug is the stable id other code links to.
 
 ``scope: out`` marks an *out-of-scope* note (files ``out-*.md``): a kind of
 question the base deliberately does not answer (公司内部事务, 个人社保公积金,
-政府部门地址电话 …). It is searched like an article; when it ranks first the
-bot declines and its body says where to ask instead (12366, 人事 …). It never
-appears in /help, as a related article or as a refusal's link.
+政府部门地址电话 …). It is searched like an article on its title and keywords;
+when it ranks first the bot declines and its body says where to ask instead
+(12366, 人事 …). It never appears in /help, as a related article or as a
+refusal's link. A note may also list ``names``: concepts it stands for (在建工程,
+留抵退税) that are not used for ranking; a question naming one that the best
+article never mentions is declined.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Article:
     topic: str = "其他"
     path: Path | None = field(default=None, compare=False)
     scope: str = "in"  # "out": an out-of-scope note, see the module docstring
+    names: tuple[str, ...] = ()  # a note's concepts: named in a question, they decline it
 
     @property
     def in_scope(self) -> bool:
@@ -108,7 +112,10 @@ def parse_article(text: str, path: Path | None = None) -> Article:
         raise ArticleError(f"{where}: scope must be 'in' or 'out', not {scope!r}")
     if scope == "out" and codes:
         raise ArticleError(f"{where}: an out-of-scope note cannot explain refusal codes")
-    return Article(slug, title, keywords, body, codes, meta.get("topic") or "其他", path, scope)
+    names = _split_list(meta.get("names", ""))
+    if names and scope != "out":
+        raise ArticleError(f"{where}: only an out-of-scope note has names")
+    return Article(slug, title, keywords, body, codes, meta.get("topic") or "其他", path, scope, names)
 
 
 def render_article(article: Article) -> str:
@@ -119,6 +126,8 @@ def render_article(article: Article) -> str:
     lines.append(f"topic: {article.topic}")
     if not article.in_scope:
         lines.append(f"scope: {article.scope}")
+    if article.names:
+        lines.append(f"names: {', '.join(article.names)}")
     lines += ["---", "", article.body.strip(), ""]
     return "\n".join(lines)
 
