@@ -50,8 +50,9 @@ class Answer:
     """``best`` is None when nothing matches well enough: do not guess, offer 转人工.
 
     ``declined`` is set when the question is recognisably of a kind the base does not
-    answer (an out-of-scope note ranked first and matched well): its body says where
-    to ask instead.
+    answer (an out-of-scope note ranked first and matched well, or the question names
+    one of its keywords or names that the best article never mentions): its body says
+    where to ask instead.
     """
 
     best: Article | None

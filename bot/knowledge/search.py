@@ -11,9 +11,11 @@ Ranking: term frequency is combined across fields before saturation (BM25F): a
 word in the title counts ``weights[0]`` times a word in the body, each field
 normalised by its own average length.
 
-Out-of-scope notes (articles with ``scope: out``) are ranked with the articles;
-``KnowledgeBase.answer`` declines when one scores at least ``decline_ratio`` of the
-best article.
+Out-of-scope notes (articles with ``scope: out``) are ranked with the articles on
+their title and keywords; a note's ``names`` are only looked for verbatim. ``decide``
+(bot/knowledge/__init__.py) declines when a note scores at least ``decline_ratio`` of
+the best article, or when the question names a note's keyword or name that the best
+article never mentions (``decline_named``).
 
 Confidence combines two measures of the best hit:
 - *coverage* (0..1): the idf-weighted share of the question's characters (or
