@@ -13,12 +13,15 @@ repeated; ``max_instances=1`` keeps two ticks of one process from overlapping.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
 from typing import Any
 
 from bot.context import app_context
+from erp.db import transaction
+from erp.housekeeping import prune_pending_actions
 from scheduler.delivery import RateLimiter, run_due
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ TICK_SECONDS = 60
 FIRST_TICK_SECONDS = 30  # the catch-up tick after a start; late enough to let start-up settle
 MISFIRE_GRACE_SECONDS = 6 * 3600
 JOB_NAME = "reminders"
+HOUSEKEEPING_JOB = "housekeeping"
+HOUSEKEEPING_HOUR = 3  # 03:30 local: nobody is pressing buttons
 LIMITER_KEY = "reminder_limiter"
 
 
@@ -54,14 +59,35 @@ def enabled(ctx: Any) -> bool:
     return ctx.extras.get("reminders", True) is not False
 
 
+def _prune(engine: Any, now: dt.datetime) -> int:
+    with transaction(engine) as session:
+        return prune_pending_actions(session, now)
+
+
+async def housekeeping(context: Any) -> None:
+    """Daily: drop pending actions no button will read again (erp/housekeeping.py)."""
+    ctx = app_context(context)
+    now = ctx.extras.get(CLOCK_KEY, _utcnow)()
+    removed = await asyncio.to_thread(_prune, ctx.engine, now)
+    if removed:
+        log.info("housekeeping: %d old pending actions removed", removed)
+
+
 def schedule(application: Any) -> Any:
-    """Called by ``bot/app.py`` in ``post_init``; returns the job (None when off or without a JobQueue)."""
-    if not enabled(app_context(application)):
-        log.info("reminders are off for this application")
-        return None
+    """Called by ``bot/app.py`` in ``post_init``; returns the reminder job (None when off or
+    without a JobQueue). The nightly housekeeping job runs even when reminders are off."""
     queue = application.job_queue
     if queue is None:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]); reminders are off")
+        return None
+    ctx = app_context(application)
+    for old in queue.get_jobs_by_name(HOUSEKEEPING_JOB):
+        old.schedule_removal()
+    queue.run_daily(
+        housekeeping, time=dt.time(HOUSEKEEPING_HOUR, 30, tzinfo=ctx.settings.tz), name=HOUSEKEEPING_JOB
+    )
+    if not enabled(ctx):
+        log.info("reminders are off for this application")
         return None
     for old in queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
