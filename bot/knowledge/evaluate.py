@@ -190,23 +190,23 @@ def evaluate(retriever: Retriever, rows: Iterable[EvalRow]) -> Metrics:
     )
 
 
-DECLINE_RATIOS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75)
-
-
 def tune_thresholds(
     kb: KnowledgeBase, dev: Sequence[EvalRow], max_false: float = 0.05
 ) -> tuple[SearchParams, float, float]:
     """Grid-search ``min_evidence`` / ``min_coverage`` on the dev rows.
 
     Maximises top-1 subject to a false-answer rate ≤ ``max_false``; ties go to
-    the stricter setting. Half the 10 % target, as a margin: with dev's 116
-    unanswerable questions (31 of them near-domain: 社保卡, 审计, 工商年报), a 5 %
-    budget lets 5.6 % through on dev folds it was not tuned on (2-, 3- and
-    4-fold cross-validation). With only the 85 easy ones (weather, jokes) it had
-    let 18 % through on test2.
-    ``coverage_weight`` stays fixed. Ranking does not depend on the
+    the stricter setting. Half the 10 % target, as a margin. ``decline_ratio``
+    and ``coverage_weight`` stay as given. Ranking does not depend on the
     thresholds, so each question is searched once. Returns (params, dev top-1,
     dev false-answer rate).
+
+    Read the dev false-answer rate as optimistic: the out-of-scope notes were
+    written from dev's unanswerable questions. Calibrating the gate without the
+    notes instead does not fix that: at a 5 % budget it costs 20 points of top-1
+    on dev, and on test13 the older, stricter gate without notes let 25.4 %
+    through against 26.9 % for the loose one with notes -- new kinds of
+    near-domain questions pass any gate; only a note that names them stops them.
     """
     n_answerable = sum(r.slug is not None for r in dev)
     n_unanswerable = len(dev) - n_answerable
@@ -225,16 +225,14 @@ def tune_thresholds(
         return top1 / max(n_answerable, 1), false / max(n_unanswerable, 1)
 
     best: tuple[float, float, SearchParams, float] | None = None
-    for ratio in DECLINE_RATIOS:
-        for evidence in [x / 4 for x in range(0, 25)]:
-            for cov in [x / 20 for x in range(0, 15)]:
-                params = replace(kb.params, min_evidence=evidence, min_coverage=cov, decline_ratio=ratio)
-                top1, false = rates(params)
-                if false > max_false:
-                    continue
-                # ties: the stricter thresholds, then declining less often
-                if best is None or (top1, evidence + cov - ratio) > best[:2]:
-                    best = (top1, evidence + cov - ratio, params, false)
+    for evidence in [x / 4 for x in range(0, 25)]:
+        for cov in [x / 20 for x in range(0, 15)]:
+            params = replace(kb.params, min_evidence=evidence, min_coverage=cov)
+            top1, false = rates(params)
+            if false > max_false:
+                continue
+            if best is None or (top1, evidence + cov) > best[:2]:
+                best = (top1, evidence + cov, params, false)
     if best is None:
         raise ValueError("no threshold keeps false answers within budget")
     return best[2], best[0], best[3]
