@@ -47,7 +47,7 @@ HELD_OUT = (
     "test6",
     "test7",
     "test11",
-    "test14",
+    "test15",
 )  # never tuned on
 SPLITS = ("dev", *HELD_OUT)
 # name, tokenizer, parameters (None: the shipped ones), whether the thresholds are
