@@ -1,6 +1,6 @@
 """Retrieval quality on the labelled questions (tests/knowledge_eval.jsonl).
 
-Parameters were tuned on the ``dev`` rows; ``test`` … ``test7`` and ``test11`` were each written
+Parameters were tuned on the ``dev`` rows; ``test`` … ``test7``, ``test11`` and ``test15`` were each written
 before the change they first measured and were never tuned on (bot/knowledge/
 evaluate.py tells the story). Targets from the feature: top-1 ≥ 85 %, top-3 ≥ 95 %,
 false answers on unanswerable ≤ 10 %, < 20 ms per question.
@@ -43,37 +43,39 @@ def test_eval_set_is_big_enough_and_labels_real_articles(kb: KnowledgeBase) -> N
 def test_top1_top3_and_false_answers_meet_targets(overall: Metrics) -> None:
     # floats: a failure must not print the misses
     top1, top3, false = overall.top1, overall.top3, overall.false_answer
-    assert top1 >= 0.85  # measured 89.3 % on all 1,513 answerable
-    assert top3 >= 0.95  # 97.4 %
-    assert false <= 0.10  # 7.6 % on all 563 unanswerable
+    assert top1 >= 0.85  # measured 88.4 % on all 2,095 answerable
+    assert top3 >= 0.95  # 96.9 %
+    assert false <= 0.10  # 7.4 % on all 829 unanswerable
 
 
 def test_false_answers_on_the_old_near_domain_rounds_are_known_to_miss(kb: KnowledgeBase) -> None:
     # test3-test7 (written in the first session to find false answers, scored by every
-    # version since) are where the target is still missed: 21.9 % of their 105
-    # unanswerable questions are answered. Everything else: 4.4 % of 458.
+    # version since) are where the target is still missed: 21.0 % of their 105
+    # unanswerable questions are answered. Everything else: 5.4 % of 724.
     near_domain = {"test3", "test4", "test5", "test6", "test7"}
     rows = [r for r in load_eval() if r.split not in near_domain]
     false = evaluate(KBRetriever(kb), rows).false_answer  # a float: no misses in a failure
-    assert false <= 0.06
+    assert false <= 0.07
     false = evaluate(KBRetriever(kb), [r for r in load_eval() if r.split in near_domain]).false_answer
     assert false <= 0.25
 
 
 # Held-out rounds, never tuned on, as bench/knowledge.py printed them for the shipped
-# retriever (top-1 / top-3 / false answers). Fresh for that run: test11 only; the others
+# retriever (top-1 / top-3 / false answers). Fresh for that run: test15 only; the others
 # had been scored by earlier versions (bot/knowledge/evaluate.py tells the story; test8,
-# test9 and test10 were scored once each and are in dev now). The floors guard against
-# regressions; they sit about one question below the measurement, not at the targets.
+# test9, test10, test12, test13 and test14 were scored once each and are in dev now). The
+# floors guard against regressions; they sit about one question below the measurement,
+# not at the targets.
 HELD_OUT_FLOORS = {
-    "test": (0.76, 0.93, 0.07),  # measured 77.5 / 94.4 / 0.0 % (89 + 15 questions)
+    "test": (0.76, 0.93, 0.07),  # measured 77.5 / 94.4 / 6.7 % (89 + 15 questions)
     "test2": (0.86, 0.95, 0.10),  # measured 87.5 / 95.8 / 9.1 % (144 + 22)
     "test3": (0.83, 0.97, 0.28),  # measured 86.0 / 100 / 24.0 % (43 + 25)
     "test4": (0.80, 0.90, 0.20),  # measured 85.0 / 95.0 / 15.0 % (20 + 20)
-    "test5": (0.65, 0.95, 0.20),  # measured 70.0 / 100 / 15.0 % (20 + 20)
+    "test5": (0.70, 0.95, 0.20),  # measured 75.0 / 100 / 15.0 % (20 + 20)
     "test6": (0.90, 0.95, 0.35),  # measured 95.0 / 100 / 30.0 % (20 + 20)
-    "test7": (0.85, 0.95, 0.30),  # measured 90.0 / 100 / 25.0 % (20 + 20)
-    "test11": (0.90, 0.98, 0.04),  # measured 91.4 / 98.7 / 1.6 % (151 + 63)
+    "test7": (0.85, 0.90, 0.25),  # measured 90.0 / 95.0 / 20.0 % (20 + 20)
+    "test11": (0.90, 0.98, 0.04),  # measured 90.7 / 98.7 / 1.6 % (151 + 63)
+    "test15": (0.83, 0.96, 0.13),  # measured 84.3 / 97.1 / 10.9 % (140 + 64)
 }
 
 
