@@ -421,7 +421,7 @@ class PendingAction(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     payload: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default="open", max_length=8)  # open, done, cancelled
+    status: str = Field(default="open", max_length=16)  # open, done, cancelled
     result: str | None = Field(default=None, max_length=128)
     created_at: dt.datetime = Field(default_factory=_now, index=True)
 
