@@ -330,3 +330,25 @@ def test_several_files_sent_together_get_a_summary(engine, settings, pool):
 
     run(scenario())
     assert len(invoices(engine)) == 2
+
+
+def test_a_cancelled_receipt_stays_cancelled(engine, settings, pool):
+    # 'cancelled' is nine characters: the status column must hold it on PostgreSQL too
+    seed_company(engine)
+    me = user(ACCOUNTANT)
+
+    async def scenario():
+        async with LocalChat(ctx_for(engine, settings, pool)) as chat:
+            r = await chat.say(me, "收到华为 5000")
+            card = r[-1]
+            ok = card.button("确认收款")
+            await chat.press(me, card, "取消")
+            confirm = await chat.api.push_callback(me, card.message_id, ok)  # a late tap on ✅
+            await chat.tracker.wait(confirm, 15)
+            assert "已取消" in chat.api.messages[card.message_id].body
+            r = await chat.say(me, "华为欠多少")
+            assert "应收余额：¥12,720.00" in r[-1].body
+
+    run(scenario())
+    with Session(engine) as s:
+        assert s.exec(select(Settlement)).all() == []
