@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session
 
+from erp.db import as_utc
 from erp.models import PendingAction
 
 # a long reply's pages (handlers/common.py) and a question the knowledge base was asked
@@ -32,7 +33,7 @@ def prune_pending_actions(
 ) -> int:
     """Delete transient actions older than ``transient_days`` and decided ones older
     than ``closed_days``; returns how many rows went."""
-    now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+    now = as_utc(now)
     transient = and_(
         PendingAction.kind.in_(TRANSIENT_KINDS),  # type: ignore[attr-defined]
         PendingAction.created_at < now - dt.timedelta(days=transient_days),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from erp.db import as_utc
 from erp.errors import ErpError
 from erp.models import Staff, Ticket, TicketMessage
 
@@ -28,11 +29,6 @@ MAX_TITLE = 60  # an article title made from a question
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Aware UTC; a naive value (SQLite hands them back) is taken as UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def open_ticket(session: Session, *, asker: Staff, chat_id: int, question: str) -> Ticket:
@@ -117,7 +113,7 @@ def unanswered_since(session: Session, before: dt.datetime) -> list[Ticket]:
     return list(
         session.exec(
             select(Ticket)
-            .where(Ticket.status == OPEN, Ticket.created_at < _utc(before))
+            .where(Ticket.status == OPEN, Ticket.created_at < as_utc(before))
             .order_by(Ticket.created_at, Ticket.id)
         ).all()
     )
@@ -166,7 +162,7 @@ def late_tickets(
 
 
 def waiting_hours(ticket: Ticket, now: dt.datetime) -> int:
-    return max(0, int((_utc(now) - _utc(ticket.created_at)).total_seconds() // 3600))
+    return max(0, int((as_utc(now) - as_utc(ticket.created_at)).total_seconds() // 3600))
 
 
 def article_draft(ticket: Ticket) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from erp.db import reading, transaction
+from erp.db import as_utc, reading, transaction
 from erp.models import DeliveryLog
 from erp.reminders import LEASE, MAX_ATTEMPTS, Knobs, Reminder, load_knobs, plan
 from scheduler.texts import Rendered, render
@@ -79,10 +79,6 @@ class RateLimiter:
             self._last_chat[chat_id] = at
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _key_of(r: Reminder) -> dict[str, object]:
     return {"kind": r.kind, "subject": r.subject, "recipient": r.recipient, "date": r.date}
 
@@ -106,7 +102,7 @@ def _insert_if_absent(session: Session, values: dict[str, object]) -> None:
 
 def claim(engine: Engine, r: Reminder, *, token: str, now: dt.datetime, status: str = "sending") -> bool:
     """Take the log row of ``r`` for this sender; False when someone has it (sent or in flight)."""
-    stamp = _utc(now)
+    stamp = as_utc(now)
     with transaction(engine) as s:
         _insert_if_absent(
             s,
@@ -125,7 +121,7 @@ def claim(engine: Engine, r: Reminder, *, token: str, now: dt.datetime, status: 
         ).one()
         if row.claim_token == token:
             return True
-        stale = row.status == "sending" and _utc(row.claimed_at) < stamp - LEASE
+        stale = row.status == "sending" and as_utc(row.claimed_at) < stamp - LEASE
         retry = row.status == "retry" and row.attempts < MAX_ATTEMPTS
         if status != "sending" or not (stale or retry):
             return False
@@ -149,7 +145,7 @@ def finish(
 ) -> None:
     values: dict[str, object] = {"status": status, "error": (error or None) and error[:250]}
     if status == "sent":
-        values.update(sent_at=_utc(now), message_id=message_id)
+        values.update(sent_at=as_utc(now), message_id=message_id)
     with transaction(engine) as s:
         row = s.exec(
             select(DeliveryLog).where(*(getattr(DeliveryLog, k) == v for k, v in _key_of(r).items()))
