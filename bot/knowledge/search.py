@@ -54,12 +54,12 @@ class SearchParams:
     """Tuned on the dev rows of tests/knowledge_eval.jsonl.
 
     Weights, b, k1, background_power, synonyms, the phrase weights and
-    fact_penalty: cross-validation on dev over small grids. min_evidence,
-    min_coverage and decline_ratio: what ``evaluate.tune_thresholds`` picks on
-    the whole of dev (5 % false-answer budget), chosen before test15 was scored.
-    (Earlier, without ``decline_named`` and the notes' names, 2-fold
-    cross-validation picked ratios of 0.75-0.9 and scored 90.3 % top-1 / 5.6 %
-    false answers on the folds it had not seen.)
+    fact_penalty: cross-validation on dev over small grids. min_evidence and
+    min_coverage: what ``evaluate.tune_thresholds`` picks on the whole of dev
+    (5 % false-answer budget), chosen before test15 was scored. decline_ratio:
+    1.0, what a grid over it picked on the last two runs it was part of (earlier,
+    without ``decline_named`` and the notes' names, 2-fold cross-validation
+    picked 0.75-0.9).
     """
 
     weights: tuple[float, float, float] = (5.0, 5.0, 1.0)  # title, keywords, body
