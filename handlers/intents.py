@@ -89,3 +89,15 @@ def parse(text: str) -> Intent | None:
             continue
         return Intent(kind, subject, amount)
     return None
+
+
+# A greeting on its own ("你好", "在吗", "早上好呀"), not a question: a hello, not a search.
+GREETING = re.compile(
+    r"^(?:(?:你好|您好|hi|hello|嗨|哈喽|哈啰|在吗|在不在|早上好|上午好|中午好|下午好|晚上好|早安|早|"
+    r"账房|机器人|bot)[\s,，!！.。~～?？呀啊哈吗]*)+$",
+    re.I,
+)
+
+
+def is_greeting(text: str) -> bool:
+    return bool(GREETING.match((text or "").strip()))

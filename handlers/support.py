@@ -62,6 +62,7 @@ from handlers.common import (
     reply_error,
     staff_of,
 )
+from handlers.intents import is_greeting
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,10 @@ NO_ANSWER = (
     "您可以换个说法再问，例如「怎么开红字发票」「月末结账要做什么」；"
     "查数据可以问「库存 A001」「华为欠多少」「收到华为 5000」；发送 /help 查看全部用法。\n\n"
     "需要的话点「🙋 转人工」，把问题交给管理员回答。"
+)
+GREETING_REPLY = (
+    "👋 您好，我是账房。把发票发给我记账；问「库存 A001」「华为欠多少」；"
+    "或者直接问记账、发票、报税的问题，例如「怎么开红字发票」。发送 /help 查看全部用法。"
 )
 DECLINED = "🙅 「{question}」不在我的知识库范围（我不乱猜）。\n\n{pointer}"
 HANDED_OFF = "🙋 已转人工（工单 #{id}）。管理员回复后，我会把答案发给您。"
@@ -239,6 +244,9 @@ def taken_earlier(application: Application, update: Update) -> bool:
 async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text no feature understood: the knowledge base answers it (or says it cannot)."""
     if taken_earlier(context.application, update):
+        return
+    if is_greeting(update.effective_message.text):
+        await reply(update, context, GREETING_REPLY)
         return
     await answer_question(update, context, update.effective_message.text)
 

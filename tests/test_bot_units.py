@@ -12,7 +12,7 @@ import pytest
 
 from bot.fakeapi import FakeBotApi
 from handlers.common import PAGE_TEXT, split_pages
-from handlers.intents import Intent, parse
+from handlers.intents import Intent, is_greeting, parse
 from tests.test_bot_helpers import ACCOUNTANT, LocalChat, company_settings, make_ctx, run, seed_company
 
 
@@ -225,3 +225,20 @@ def test_webhook_mode_checks_the_secret_and_answers(engine, settings):
             await api.stop()
 
     run(scenario())
+
+
+@pytest.mark.parametrize(
+    "text, greeting",
+    [
+        ("你好", True),
+        ("您好！", True),
+        ("在吗？", True),
+        ("早上好呀 账房", True),
+        ("Hello bot", True),
+        ("你好，红冲怎么弄", False),  # a question after the hello goes to the knowledge base
+        ("库存A001", False),
+        ("hello world", False),
+    ],
+)
+def test_a_greeting_alone_is_recognised(text: str, greeting: bool) -> None:
+    assert is_greeting(text) is greeting

@@ -89,6 +89,10 @@ def test_how_to_question_is_answered_with_related_articles_and_handoff_buttons(e
             r = await chat.say(me, "/help")
             assert "知识库话题" in r[0].body and "/ask" in r[0].body
 
+            # a greeting gets a hello and what to ask, not a search
+            for hello in ("你好", "在吗？", "早上好呀 账房"):
+                r = await chat.say(me, hello)
+                assert len(r) == 1 and r[0].body.startswith("👋 您好，我是账房") and r[0].buttons == []
             # no good match: no guess, only 转人工
             r = await chat.say(me, "那个东西弄好没有")
             assert len(r) == 1 and "没有找到可靠的答案" in r[0].body and "📖" not in r[0].body
