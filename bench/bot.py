@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from values import clock
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -158,10 +160,10 @@ def photos(count: int) -> list[bytes]:
     import datetime as dt
     from decimal import Decimal
 
-    from erp.taxid import make_uscc
     from tests.factories import OUR_NAME, OUR_TAX_ID
     from tests.invoice_corpus.data import TruthInvoice, TruthLine
     from tests.invoice_corpus.render import to_photo_jpeg
+    from values.taxid import make_uscc
 
     out = []
     for i in range(count):
@@ -169,7 +171,7 @@ def photos(count: int) -> list[bytes]:
             key=f"bench{i}",
             invoice_type="special",
             number=f"2431200000000000{i + 1:04d}",
-            issue_date=dt.date.today() - dt.timedelta(days=2),
+            issue_date=clock.today() - dt.timedelta(days=2),
             buyer_name=OUR_NAME,
             buyer_tax_id=OUR_TAX_ID,
             seller_name="深圳市华强北电子元器件经营部",

@@ -48,10 +48,10 @@ from sqlmodel import Session  # noqa: E402
 from erp.bootstrap import bootstrap  # noqa: E402
 from erp.db import create_schema, make_engine  # noqa: E402
 from erp.models import Allocation, Invoice, Party, StockMove, Voucher, VoucherLine  # noqa: E402
-from erp.money import ZERO, q2  # noqa: E402
 from erp.receivables import BUCKETS, aging, bucket_of, collection_period_by_region, open_items  # noqa: E402
 from erp.reports import trial_balance  # noqa: E402
 from erp.stock import levels, on_hand  # noqa: E402
+from values.money import ZERO, q2  # noqa: E402
 
 PROVINCES = (
     "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "

@@ -27,13 +27,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from erp.money import q2, to_str2  # noqa: E402
 from invoice_ocr import read  # noqa: E402
 from invoice_ocr.pool import InvoicePool  # noqa: E402
 from invoice_ocr.readers import Limits  # noqa: E402
 from tests.invoice_corpus.data import TruthInvoice, make_corpus  # noqa: E402
 from tests.invoice_corpus.render import to_ofd, to_pdf, to_photo_jpeg, to_scan_png, to_xml  # noqa: E402
 from tests.invoice_corpus.score import Score  # noqa: E402
+from values.money import q2, to_str2  # noqa: E402
 
 # ---------------------------------------------------------------- naive baseline
 

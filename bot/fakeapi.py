@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from values import clock
+
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
@@ -97,7 +99,7 @@ class SentMessage:
     def to_json(self) -> dict:
         msg: dict[str, Any] = {
             "message_id": self.message_id,
-            "date": int(time.time()),
+            "date": int(clock.now().timestamp()),
             "chat": {"id": self.chat_id, "type": "private"},
             "from": BOT_USER,
         }
@@ -434,7 +436,7 @@ class FakeBotApi:
     def _message(self, user: dict, **kw: Any) -> dict:
         msg = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(clock.now().timestamp()),
             "chat": {"id": user["id"], "type": "private", "first_name": user.get("first_name", "")},
             "from": user,
             **kw,

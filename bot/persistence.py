@@ -8,7 +8,6 @@ receipts) never lives here; it is in its own tables and buttons carry its ids.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
 from typing import Any
@@ -19,6 +18,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 
 from erp.db import reading, transaction
 from erp.models import BotState
+from values import clock
 
 USER, CHAT, CONVERSATION = "user_data", "chat_data", "conversation"
 
@@ -52,7 +52,7 @@ class DbPersistence(BasePersistence):
             if row is None:
                 row = BotState(kind=kind, key=key, data=data)
             else:
-                row.data, row.updated_at = data, dt.datetime.now(dt.UTC)
+                row.data, row.updated_at = data, clock.now()
             s.add(row)
         self._written[(kind, key)] = data
 

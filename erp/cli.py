@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from erp.config import Settings, get_settings
 from erp.errors import ErpError
-from erp.money import fmt, fmt_qty, to_str2
+from values import clock
+from values.money import fmt, fmt_qty, to_str2
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -33,7 +34,7 @@ def _engine():
 
 
 def _today(settings: Settings) -> dt.date:
-    return dt.datetime.now(settings.tz).date()
+    return clock.today(settings.tz)
 
 
 def _print_json(obj: object) -> None:

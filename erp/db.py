@@ -7,7 +7,6 @@ one voucher are one commit or none.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,8 +92,3 @@ def cents_sum(expr: ColumnElement) -> ColumnElement:
 def qty_sum(expr: ColumnElement) -> ColumnElement:
     """SUM of a quantity column in ten-thousandths, exact on both databases."""
     return func.coalesce(func.sum(func.round(expr * 10000)), 0)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """Aware UTC; a naive value (SQLite hands timestamps back without a zone) is taken as UTC."""
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -50,14 +50,15 @@ from erp.invoices import (
     void_invoice,
 )
 from erp.models import Invoice, Party, Product, StockMove, Voucher, Warehouse
-from erp.money import ZERO, from_ten_thousandths, q2
 from erp.parties import create_party
 from erp.products import create_product
 from erp.receivables import open_balance, settle
 from erp.staff import add_staff
 from erp.stock import count_adjustment, move_in, move_out, on_hand, stock_account
-from erp.taxid import make_uscc
 from erp.vouchers import Line, approve_voucher, create_voucher, post_voucher
+from values import clock
+from values.money import ZERO, from_ten_thousandths, q2
+from values.taxid import make_uscc
 
 D = Decimal
 CENT = D("0.01")
@@ -998,7 +999,7 @@ def generate_demo(
     if months < 1:
         raise ErpError("INVALID_INPUT", why="月数至少为 1")
     started = time.perf_counter()
-    today = today or dt.datetime.now(settings.tz).date()
+    today = today or clock.today(settings.tz)
     start = _add_months(today.replace(day=1), -(months - 1))
     demo = _Demo(
         engine,

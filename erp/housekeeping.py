@@ -14,8 +14,8 @@ import datetime as dt
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session
 
-from erp.db import as_utc
 from erp.models import PendingAction
+from values.clock import as_utc
 
 # a long reply's pages (handlers/common.py) and a question the knowledge base was asked
 # (handlers/support.py QUESTION_KIND): nothing to decide, only buttons to page or hand off

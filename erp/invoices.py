@@ -26,7 +26,6 @@ from erp.chart import full_name
 from erp.config import Settings
 from erp.errors import ErpError
 from erp.models import Account, Invoice, InvoiceLine, Party, Product, Voucher
-from erp.money import ZERO, MoneyError, fmt, parse_decimal, q2, qty, to_str2
 from erp.parties import by_tax_id, find_or_create_by_invoice
 from erp.posting_rules import choose, item_category, load_rules
 from erp.products import active_products, create_product, match_invoice_line, next_sku
@@ -36,6 +35,7 @@ from erp.vouchers import (
     Line,
     as_lines,
     create_voucher,
+    first_open_day,
     is_closed,
     lines_of,
     needs_approval,
@@ -45,6 +45,8 @@ from erp.vouchers import (
     request_approval,
     void_voucher,
 )
+from values import clock
+from values.money import ZERO, MoneyError, fmt, parse_decimal, q2, qty, to_str2
 
 VAT_IN = "22210101"
 VAT_OUT = "22210102"
@@ -333,11 +335,12 @@ def draft_from_invoice(
     if total != total_amount + total_tax:
         warnings.append(f"价税合计 {fmt(total)} 不等于金额 {fmt(total_amount)} + 税额 {fmt(total_tax)}")
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     voucher_date = issue_date
     if voucher_date is not None and is_closed(session, period_of(voucher_date)):
-        warnings.append(f"发票日期所在期间 {period_of(voucher_date)} 已结账，凭证记入 {today.isoformat()}")
-        voucher_date = today
+        closed = period_of(voucher_date)
+        voucher_date = first_open_day(session, voucher_date, today=today)
+        warnings.append(f"发票日期所在期间 {closed} 已结账，凭证记入 {voucher_date.isoformat()}")
     if voucher_date is None:
         warnings.append("缺少开票日期")
 
@@ -868,7 +871,7 @@ def void_invoice(
             session,
             source_type="invoice",
             source_id=invoice.id,
-            date=reversal.date if reversal else dt.date.today(),
+            date=reversal.date if reversal else first_open_day(session, clock.today()),
             settings=settings,
         )
         for a in session.exec(

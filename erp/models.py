@@ -15,6 +15,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from values import clock
+
 
 def _money(**kw: object) -> object:
     return Field(default=Decimal("0.00"), sa_type=Numeric(18, 2), **kw)
@@ -25,7 +27,7 @@ def _qty(**kw: object) -> object:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # --- chart of accounts -------------------------------------------------------

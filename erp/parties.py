@@ -7,7 +7,7 @@ from sqlmodel import Session, or_, select
 from erp.errors import ErpError
 from erp.fuzzy import Match, score
 from erp.models import Party
-from erp.taxid import tax_id_problem
+from values.taxid import tax_id_problem
 
 
 def create_party(

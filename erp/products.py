@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from erp.errors import ErpError
 from erp.fuzzy import Match, normalise, score
 from erp.models import Product
-from erp.money import parse_decimal, qty
+from values.money import parse_decimal, qty
 
 SIZES = ("XXXL", "XXL", "XL", "XS", "S", "M", "L")
 COLOURS = (

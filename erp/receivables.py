@@ -22,8 +22,8 @@ from erp.config import Settings
 from erp.db import cents_sum
 from erp.errors import ErpError
 from erp.models import Allocation, Invoice, Party, Settlement
-from erp.money import ZERO, from_cents, money, q2
 from erp.vouchers import Line, create_voucher, post_voucher
+from values.money import ZERO, from_cents, money, q2
 
 BUCKETS = ("未到期", "1-30天", "31-60天", "61-90天", "90天以上")
 

@@ -44,9 +44,10 @@ from erp.models import (
     Staff,
     Voucher,
 )
-from erp.money import from_cents
 from erp.reports import balance
 from erp.stock import below_minimum
+from values import clock
+from values.money import from_cents
 
 MANAGERS = ("manager", "admin")
 
@@ -209,7 +210,7 @@ def _upsert_default(session: Session, kind: str, key: str, value: str, actor_id:
     ).first()
     if row is None:
         row = ReminderDefault(kind=kind, key=key)
-    row.value, row.updated_by, row.updated_at = value, actor_id, dt.datetime.now(dt.UTC)
+    row.value, row.updated_by, row.updated_at = value, actor_id, clock.now()
     session.add(row)
     session.flush()
 
@@ -266,7 +267,7 @@ def set_pref(
         pref.enabled = enabled
     if time is not None:
         pref.time = parse_time(time).strftime("%H:%M")
-    pref.updated_at = dt.datetime.now(dt.UTC)
+    pref.updated_at = clock.now()
     session.add(pref)
     session.flush()
     return pref
@@ -382,7 +383,7 @@ def record_follow_up(
     fu = FollowUp(
         party_id=party_id,
         staff_id=staff_id,
-        at=now or dt.datetime.now(dt.UTC),
+        at=now or clock.now(),
         note=note,
         snooze_until=today + dt.timedelta(days=days) if days > 0 else None,
     )

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from erp.db import cents_sum
 from erp.models import Account, Invoice, InvoiceLine, Product, Voucher, VoucherLine
-from erp.money import ZERO, from_cents
+from values.money import ZERO, from_cents
 
 
 @dataclass
@@ -164,7 +164,7 @@ def gross_margin(
     products = {
         p.id: p for p in session.exec(select(Product).where(Product.id.in_([r[0] for r in rows]))).all()
     }  # type: ignore[attr-defined]
-    from erp.money import from_ten_thousandths
+    from values.money import from_ten_thousandths
 
     out = [
         MarginRow(products[pid], from_ten_thousandths(q), from_cents(r), from_cents(c))

@@ -18,8 +18,8 @@ from erp.config import Settings
 from erp.db import cents_sum, qty_sum
 from erp.errors import ErpError
 from erp.models import Product, StockMove, Warehouse
-from erp.money import ZERO, fmt_qty, from_cents, from_ten_thousandths, q2, qty
 from erp.vouchers import Line
+from values.money import ZERO, fmt_qty, from_cents, from_ten_thousandths, q2, qty
 
 COST_PLACES = Decimal("0.000001")
 STOCK_ACCOUNTS = ("1403", "1405")

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from erp.db import as_utc
 from erp.errors import ErpError
 from erp.models import Staff, Ticket, TicketMessage
+from values import clock
+from values.clock import as_utc
 
 OPEN = "open"
 ANSWERED = "answered"
@@ -28,7 +29,7 @@ MAX_TITLE = 60  # an article title made from a question
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def open_ticket(session: Session, *, asker: Staff, chat_id: int, question: str) -> Ticket:

@@ -18,7 +18,8 @@ from erp.audit import audit
 from erp.config import Settings
 from erp.errors import ErpError
 from erp.models import Account, Period, Voucher, VoucherLine
-from erp.money import ZERO, fmt, q2
+from values import clock
+from values.money import ZERO, fmt, q2
 
 
 @dataclass
@@ -85,6 +86,18 @@ def ensure_balanced(session: Session, lines: list[Line]) -> None:
 def is_closed(session: Session, period: str) -> bool:
     row = session.get(Period, period)
     return bool(row and row.closed)
+
+
+def first_open_day(session: Session, day: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """Where a posting dated ``day`` can land: ``day`` itself while its period is open; otherwise today
+    (the business clock's date) when today's period is open; otherwise the first day of the first open
+    period after today's. A closed period is never written into."""
+    if not is_closed(session, period_of(day)):
+        return day
+    day = today or clock.today()
+    while is_closed(session, period_of(day)):
+        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return day
 
 
 def ensure_open(session: Session, date: dt.date) -> None:
@@ -227,7 +240,7 @@ def _cas(session: Session, voucher: Voucher, from_states: tuple[str, ...], **val
 
 def request_approval(session: Session, voucher: Voucher, actor_id: int | None) -> Voucher:
     if voucher.approval_requested_at is None:
-        voucher.approval_requested_at = dt.datetime.now(dt.UTC)
+        voucher.approval_requested_at = clock.now()
         session.add(voucher)
         session.flush()
         audit(session, "voucher", voucher.id, "request_approval", actor_id)
@@ -276,7 +289,7 @@ def post_voucher(
             amount=fmt(voucher.total),
             threshold=fmt(settings.approval_threshold),
         )
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     if not _cas(session, voucher, ("draft", "approved"), status="posted", posted_at=now):
         if voucher.status == "posted":
             return False
@@ -301,9 +314,7 @@ def void_voucher(
             return None
         audit(session, "voucher", voucher.id, "void", actor_id, reason=reason)
         return None
-    day = on or voucher.date
-    if is_closed(session, period_of(day)):
-        day = dt.date.today()
+    day = first_open_day(session, on or voucher.date)
     reversal_lines = [
         Line(r.account_code, -r.debit, -r.credit, f"冲销 {voucher.number} {r.summary}"[:128], r.party_id)
         for r in lines_of(session, voucher.id)
@@ -320,7 +331,7 @@ def void_voucher(
     reversal.reversal_of_id = voucher.id
     session.add(reversal)
     session.flush()
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     session.execute(
         update(Voucher)
         .where(Voucher.id == reversal.id)
@@ -366,7 +377,7 @@ def get_voucher(session: Session, key: int | str) -> Voucher:
 def close_period(session: Session, period: str, actor_id: int | None) -> Period:
     row = session.get(Period, period) or Period(period=period)
     row.closed = True
-    row.closed_at = dt.datetime.now(dt.UTC)
+    row.closed_at = clock.now()
     row.closed_by = actor_id
     session.add(row)
     session.flush()

@@ -26,6 +26,7 @@ from erp.errors import ErpError
 from erp.models import PendingAction, ProcessedUpdate, Staff
 from erp.staff import ROLES, active_staff, by_telegram_id
 from handlers.common import AUTH_GROUP, app_context, detached, explain, notify
+from values import clock
 
 log = logging.getLogger(__name__)
 KEEP_PROCESSED = dt.timedelta(days=7)
@@ -40,17 +41,13 @@ def first_time(engine: Engine, bot_id: int, update_id: int) -> bool:
     try:
         with engine.begin() as conn:
             conn.execute(
-                insert(ProcessedUpdate.__table__).values(
-                    bot_id=bot_id, update_id=update_id, at=dt.datetime.now(dt.UTC)
-                )
+                insert(ProcessedUpdate.__table__).values(bot_id=bot_id, update_id=update_id, at=clock.now())
             )
     except IntegrityError:
         return False
     if update_id % 1000 == 0:  # now and then, forget old ids (Telegram never redelivers after a week)
         with transaction(engine) as s:
-            s.exec(
-                delete(ProcessedUpdate).where(ProcessedUpdate.at < dt.datetime.now(dt.UTC) - KEEP_PROCESSED)
-            )
+            s.exec(delete(ProcessedUpdate).where(ProcessedUpdate.at < clock.now() - KEEP_PROCESSED))
     return True
 
 

@@ -50,6 +50,7 @@ from erp.db import transaction
 from erp.errors import ErpError
 from erp.models import PendingAction, Staff
 from erp.staff import by_telegram_id, require
+from values import clock
 
 __all__ = [
     "claim",
@@ -133,7 +134,7 @@ def require_role(context: ContextTypes.DEFAULT_TYPE, action: str) -> Staff:
 
 def today(context: ContextTypes.DEFAULT_TYPE | AppContext) -> dt.date:
     ctx = context if isinstance(context, AppContext) else app_context(context)
-    return dt.datetime.now(ctx.settings.tz).date()
+    return clock.today(ctx.settings.tz)
 
 
 def keyboard(rows: Buttons | None) -> InlineKeyboardMarkup | None:

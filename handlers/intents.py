@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from erp.money import MoneyError, parse_decimal
+from values.money import MoneyError, parse_decimal
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,6 @@ from erp.invoices import (
     void_invoice,
 )
 from erp.models import Invoice, InvoiceLine, Party, Product, Staff, Voucher
-from erp.money import fmt
 from erp.staff import active_staff, can
 from erp.vouchers import lines_of, state_name
 from handlers.common import (
@@ -59,6 +58,7 @@ from handlers.common import (
     reply,
     require_role,
 )
+from values.money import fmt
 
 log = logging.getLogger(__name__)
 

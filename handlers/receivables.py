@@ -28,7 +28,6 @@ from telegram.ext import (
 from erp.db import transaction
 from erp.errors import ErpError
 from erp.models import Party, PendingAction, Settlement, Staff, Voucher
-from erp.money import MoneyError, fmt, money
 from erp.parties import find_parties
 from erp.receivables import (
     BUCKETS,
@@ -58,6 +57,7 @@ from handlers.common import (
     require_role,
     today,
 )
+from values.money import MoneyError, fmt, money
 
 MAX_ITEMS = 30
 

@@ -25,7 +25,6 @@ from bot.context import app_context
 from erp.db import reading, transaction
 from erp.errors import ErpError
 from erp.models import Party, Staff
-from erp.money import fmt
 from erp.receivables import open_balance
 from erp.reminders import (
     KINDS,
@@ -53,6 +52,8 @@ from handlers.common import (
     staff_of,
     today,
 )
+from values import clock
+from values.money import fmt
 
 PREFIX = "rem"
 LATER_DAYS = 3
@@ -273,7 +274,7 @@ async def reminder_button(update: Any, context: Any) -> None:
         await query.answer(NOT_STAFF if staff is None else "", show_alert=staff is None)
         return
     action, key = parts
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     try:
         if action == "t":
             with transaction(ctx.engine) as s:

@@ -18,7 +18,6 @@ from erp.db import transaction
 from erp.errors import ErpError
 from erp.fuzzy import Match
 from erp.models import PendingAction, Product, Warehouse
-from erp.money import MoneyError, fmt, fmt_qty, qty
 from erp.products import find_products
 from erp.stock import adjust_stock, below_minimum, default_warehouse, levels, on_hand
 from handlers.answer_cache import cache_of
@@ -37,6 +36,7 @@ from handlers.common import (
     require_role,
     today,
 )
+from values.money import MoneyError, fmt, fmt_qty, qty
 
 MAX_CHOICES = 8
 

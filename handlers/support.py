@@ -63,6 +63,7 @@ from handlers.common import (
     staff_of,
 )
 from handlers.intents import is_greeting
+from values import clock
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +399,7 @@ async def human_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def last_question(ctx: AppContext, staff: Staff) -> str | None:
-    since = dt.datetime.now(dt.UTC) - LAST_QUESTION_WINDOW
+    since = clock.now() - LAST_QUESTION_WINDOW
     with detached(ctx.engine) as s:
         action = s.exec(
             select(PendingAction)
@@ -556,7 +557,7 @@ async def tickets_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
         return
     ctx = app_context(context)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with detached(ctx.engine) as s:
         waiting = tickets.open_tickets(s)
         names = {m.id: m.name for m in s.exec(select(Staff)).all()}

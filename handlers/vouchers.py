@@ -9,7 +9,6 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from erp.chart import full_name
 from erp.errors import ErpError
 from erp.models import Party, Voucher
-from erp.money import fmt
 from erp.reports import TBRow, trial_balance
 from erp.vouchers import get_voucher, lines_of, period_of, state_name
 from handlers.common import (
@@ -22,6 +21,7 @@ from handlers.common import (
     require_role,
     today,
 )
+from values.money import fmt
 
 
 def voucher_lines_text(session: Session, voucher_id: int) -> list[str]:

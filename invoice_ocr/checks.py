@@ -7,12 +7,12 @@ sets ``ok``. The rules are pure: they read the invoice and today's date.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from erp.money import q2, to_str2, words_match
-from erp.taxid import tax_id_problem
+from values import clock
+from values.money import q2, to_str2, words_match
+from values.taxid import tax_id_problem
 
 from .model import Line, ParsedInvoice
 
@@ -21,7 +21,7 @@ RATES = {"13%", "9%", "6%", "5%", "3%", "1%", "0%", "免税", "不征税", "10%"
 
 
 def today_shanghai() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.today()
 
 
 def rate_value(rate: str | None) -> Decimal | None:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from erp.money import fmt
+from values.money import fmt
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from erp.money import MoneyError, parse_decimal, q2
+from values.money import MoneyError, parse_decimal, q2
 
 from .fields import (
     FIELD_RULES,

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from erp.money import to_str2
+from values.money import to_str2
 
 
 @dataclass

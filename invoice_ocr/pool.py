@@ -38,7 +38,7 @@ def _read_job(
 def _from_json(d: dict[str, Any], meta: dict[str, Any]) -> ParsedInvoice:
     from datetime import date
 
-    from erp.money import parse_decimal
+    from values.money import parse_decimal
 
     from .model import Line, Party
 

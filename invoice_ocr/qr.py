@@ -32,7 +32,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from erp.money import to_str2, words_match
+from values.money import to_str2, words_match
 
 from .model import ParsedInvoice
 from .qr_decode import decode_qr, qr_from_image, qr_from_ofd, qr_from_pdf

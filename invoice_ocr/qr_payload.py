@@ -50,7 +50,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from erp.money import to_str2
+from values.money import to_str2
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from erp.money import q2, words_match
-from erp.taxid import CHARSET, is_valid_uscc
+from values.money import q2, words_match
+from values.taxid import CHARSET, is_valid_uscc
 
 from .checks import rate_value
 from .fields import WORD_LOOKALIKES

@@ -16,14 +16,15 @@ import sys
 
 from erp.config import Settings, get_settings
 from erp.errors import ErpError
-from erp.money import to_str2
 from erp.reminders import KINDS, Checklist, Digest, LowItem, PartyDue, Reminder, WaitingVoucher
 from scheduler.texts import render
+from values import clock
+from values.money import to_str2
 
 
 def parse_at(text: str | None, settings: Settings) -> dt.datetime:
     if not text:
-        return dt.datetime.now(dt.UTC)
+        return clock.now()
     try:
         local = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
     except ValueError as exc:

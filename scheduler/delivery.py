@@ -33,10 +33,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from erp.db import as_utc, reading, transaction
+from erp.db import reading, transaction
 from erp.models import DeliveryLog
 from erp.reminders import LEASE, MAX_ATTEMPTS, Knobs, Reminder, load_knobs, plan
 from scheduler.texts import Rendered, render
+from values.clock import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from bot.context import app_context
 from erp.db import transaction
 from erp.housekeeping import prune_pending_actions
 from scheduler.delivery import RateLimiter, run_due
+from values import clock
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,10 @@ LIMITER_KEY = "reminder_limiter"
 CLOCK_KEY = "reminder_clock"  # extras: a callable returning the aware "now" (tests, demos)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def tick(context: Any) -> None:
     ctx = app_context(context)
     limiter = ctx.extras.setdefault(LIMITER_KEY, RateLimiter())
-    now = ctx.extras.get(CLOCK_KEY, _utcnow)()
+    now = ctx.extras.get(CLOCK_KEY, clock.now)()
     report = await run_due(ctx.engine, context.bot, now=now, tz=ctx.settings.tz, limiter=limiter)
     if report.outcomes:
         log.info("reminders: %s", report.summary())
@@ -67,7 +64,7 @@ def _prune(engine: Any, now: dt.datetime) -> int:
 async def housekeeping(context: Any) -> None:
     """Daily: drop pending actions no button will read again (erp/housekeeping.py)."""
     ctx = app_context(context)
-    now = ctx.extras.get(CLOCK_KEY, _utcnow)()
+    now = ctx.extras.get(CLOCK_KEY, clock.now)()
     removed = await asyncio.to_thread(_prune, ctx.engine, now)
     if removed:
         log.info("housekeeping: %d old pending actions removed", removed)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from erp.money import ZERO, fmt, fmt_qty
 from erp.reminders import (
     KINDS,
     Checklist,
@@ -25,6 +24,7 @@ from erp.reminders import (
     WaitingVoucher,
     step_of,
 )
+from values.money import ZERO, fmt, fmt_qty
 
 MAX_CHARS = 4096
 BUDGET = 3900  # room for the closing line

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from erp.config import Settings
-from erp.taxid import make_uscc
+from values.taxid import make_uscc
 
 OUR_TAX_ID = "91310000MA1FL8XQ37"
 OUR_NAME = "上海账房示范贸易有限公司"

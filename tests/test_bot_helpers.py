@@ -20,6 +20,7 @@ from erp.products import create_product
 from erp.staff import add_staff
 from erp.stock import default_warehouse, move_in
 from tests.factories import OUR_NAME, OUR_TAX_ID, line, parsed_invoice, uscc
+from values import clock
 
 ADMIN, ACCOUNTANT, MANAGER, WAREHOUSE, SALES, STRANGER = 1001, 1002, 1003, 1004, 1005, 4242
 
@@ -64,7 +65,7 @@ def seed_company(engine) -> dict:
             s, sku="T-RED-L", name="纯棉T恤", unit="件", style="T恤", colour="红", size="L"
         )
         create_product(s, sku="T-BLU-M", name="纯棉T恤", unit="件", style="T恤", colour="蓝", size="M")
-        day = dt.date.today() - dt.timedelta(days=100)
+        day = clock.today() - dt.timedelta(days=100)
         move_in(
             s,
             product=a001,
@@ -115,7 +116,7 @@ def seed_company(engine) -> dict:
                 number=f"2444000000000000{i:04d}",
                 lines=[line("*信息技术服务*软件服务费", amount, "6%", quantity=None)],
                 other_tax_id=uscc(1),
-                issue_date=dt.date.today() - dt.timedelta(days=days_ago),
+                issue_date=clock.today() - dt.timedelta(days=days_ago),
                 invoice_type="special",
             )
             book_invoice(s, inv, settings)

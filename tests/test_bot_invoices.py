@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from erp.models import Invoice, Settlement, StockMove, Voucher
 from erp.stock import on_hand
-from erp.taxid import make_uscc
 from tests.invoice_corpus.data import TruthInvoice, TruthLine
 from tests.invoice_corpus.render import to_pdf, to_photo_jpeg, to_xml
 from tests.test_bot_helpers import (
@@ -28,6 +27,8 @@ from tests.test_bot_helpers import (
     seed_company,
     user,
 )
+from values import clock
+from values.taxid import make_uscc
 
 SUPPLIER = "深圳市华强北电子元器件经营部"
 
@@ -38,7 +39,7 @@ def truth(number: str = "24312000000000000077", quantity: int = 100, amount: str
         key=number,
         invoice_type="special",
         number=number,
-        issue_date=dt.date.today() - dt.timedelta(days=3),
+        issue_date=clock.today() - dt.timedelta(days=3),
         buyer_name="上海账房示范贸易有限公司",
         buyer_tax_id="91310000MA1FL8XQ37",
         seller_name=SUPPLIER,

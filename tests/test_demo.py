@@ -13,13 +13,13 @@ from erp.db import make_engine, reading
 from erp.demo import DEMO_STAFF, generate_demo, is_empty, reset_and_generate
 from erp.errors import ErpError
 from erp.models import Allocation, Invoice, Party, Product, Staff, StockMove, Voucher, Warehouse
-from erp.money import q2
 from erp.parties import find_parties
 from erp.products import find_products
 from erp.receivables import aging, collection_period_by_region, open_balance, open_items
 from erp.stock import below_minimum, on_hand_all
 from tests.factories import make_settings
 from tests.test_invariants import book_problems
+from values.money import q2
 
 TODAY = dt.date(2026, 11, 28)
 SMALL = dict(customers=8, suppliers=9, products=30, sales_per_day=2.0)

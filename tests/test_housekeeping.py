@@ -12,6 +12,7 @@ from erp.models import PendingAction
 from handlers.support import QUESTION_KIND
 from scheduler.jobs import HOUSEKEEPING_JOB, JOB_NAME
 from tests.test_bot_helpers import ACCOUNTANT, LocalChat, company_settings, make_ctx, run, seed_company, user
+from values import clock
 
 NOW = dt.datetime(2030, 6, 1, 3, 30, tzinfo=dt.UTC)
 
@@ -56,10 +57,10 @@ def test_a_button_on_a_pruned_answer_says_it_expired_and_the_job_runs_without_re
             answer = r[0]
             with transaction(engine) as s:
                 for action in s.exec(select(PendingAction)).all():
-                    action.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+                    action.created_at = clock.now() - dt.timedelta(days=31)
                     s.add(action)
             with transaction(engine) as s:
-                assert prune_pending_actions(s, dt.datetime.now(dt.UTC)) >= 1
+                assert prune_pending_actions(s, clock.now()) >= 1
             await chat.press(me, answer, "转人工")
             alert = list(chat.api.answered.values())[-1]
             assert alert.get("show_alert") and "已失效" in alert.get("text", "")

@@ -26,7 +26,6 @@ from erp.db import cents_sum, qty_sum, reading, transaction
 from erp.errors import ErpError
 from erp.invoices import book_invoice, void_invoice
 from erp.models import Allocation, Invoice, InvoiceLine, Product, Settlement, StockMove, Voucher, VoucherLine
-from erp.money import ZERO, from_cents, from_ten_thousandths
 from erp.parties import create_party
 from erp.products import create_product
 from erp.receivables import open_balance, open_items, settle, void_settlement
@@ -34,6 +33,7 @@ from erp.reports import balance, balances_by_party, trial_balance
 from erp.stock import COST_PLACES, count_adjustment, on_hand
 from erp.vouchers import create_voucher, post_voucher
 from tests.factories import line, make_settings, parsed_invoice, uscc
+from values.money import ZERO, from_cents, from_ten_thousandths
 
 D = Decimal
 CFG = make_settings()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from erp.taxid import make_uscc
 from invoice_ocr.checks import check
 from invoice_ocr.model import Line, ParsedInvoice, Party
 from invoice_ocr.repair import repair, repair_digits, repair_money, repair_tax_id
+from values.taxid import make_uscc
 
 TODAY = date(2026, 11, 28)
 SELLER_ID = make_uscc("91430102727985656")

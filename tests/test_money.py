@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erp.money import (
+from values.money import (
     MoneyError,
     amount_in_words,
     fmt,
@@ -15,7 +15,7 @@ from erp.money import (
     to_str2,
     words_match,
 )
-from erp.taxid import check_char, is_valid_uscc, make_uscc, tax_id_problem
+from values.taxid import check_char, is_valid_uscc, make_uscc, tax_id_problem
 
 
 def test_parse_printed_amounts():

@@ -29,11 +29,12 @@ from tests.test_bot_helpers import (
     user,
 )
 from tests.test_reminders import TZ, limiter
+from values import clock
 
 
 def next_working_morning() -> dt.datetime:
     """09:05 Shanghai on the next Monday-to-Friday day (the seeded invoices are relative to today)."""
-    day = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
+    day = clock.today(TZ) + dt.timedelta(days=1)
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time(9, 5), tzinfo=TZ)
@@ -76,9 +77,7 @@ def test_reminder_buttons_follow_up_and_receipt_through_the_chat(engine, setting
             with reading(engine) as s:
                 fu = s.exec(select(FollowUp)).one()
                 assert (fu.party_id, fu.staff_id, fu.note) == (ids["huawei"], ids["sales"], "已跟进")
-                assert fu.snooze_until == dt.datetime.now(TZ).date() + dt.timedelta(
-                    days=load_knobs(s).snooze_days
-                )
+                assert fu.snooze_until == clock.today(TZ) + dt.timedelta(days=load_knobs(s).snooze_days)
 
     run(scenario())
 

@@ -12,7 +12,6 @@ No Telegram here: the chat handlers, the console and tests all call this API.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 from bot.knowledge.articles import Article, ArticleError, load_dir, parse_article, render_article
 from bot.knowledge.search import Hit, Index, SearchParams, is_confident
 from bot.knowledge.tokenize import normalize
+from values import clock
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
 DEFAULT_TOKENIZER = "char"
@@ -248,7 +248,7 @@ def _names_outside(article: Article, notes: list[Hit]) -> Article | None:
 
 
 def _new_slug(title: str) -> str:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    stamp = clock.now().strftime("%Y%m%d%H%M%S")
     digest = hashlib.sha1(title.encode("utf-8")).hexdigest()[:6]
     return re.sub(r"[^a-z0-9-]", "", f"faq-{stamp}-{digest}")
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from erp.money import amount_in_words, q2, to_str2
-from erp.taxid import make_uscc
+from values.money import amount_in_words, q2, to_str2
+from values.taxid import make_uscc
 
 RATES = ("13%", "9%", "6%", "3%", "1%", "0%", "免税", "不征税")
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from typing import Any
 
-from erp.money import to_str2
+from values.money import to_str2
 
 from .data import TruthInvoice
 from .render import QR_BOX, degrade, scan_images, to_ofd, to_pdf

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
-from erp.money import to_str2
+from values.money import to_str2
 
 from .data import TruthInvoice
 
