@@ -203,3 +203,38 @@ def words_match(words: str, value: Decimal) -> bool:
     # Some issuers drop the 零 before 角, or write 整 after 分; compare without them.
     relax = lambda s: s.replace("零", "").replace("整", "").replace("（负数）", "-")  # noqa: E731
     return relax(norm) == relax(expected)
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋（）", "0123456789.,-+()")
+_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
+
+
+def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
+    """An amount of money typed by a person ("1,234.50", "¥1234.5", "1234.50元", full-width digits),
+    exact to the cent. Refuses, with a message in words, anything that is not plainly one amount:
+    more than two decimals, exponents, a sign where none is allowed, stray characters.
+
+    The one amount grammar for the chat, the CLI and imported sheets.
+    """
+    if not isinstance(text, str):
+        raise MoneyError("金额应是文字，例如 1,234.50")
+    raw = text.strip().translate(_FULL_WIDTH)
+    raw = re.sub(r"^(?:¥|￥|RMB|CNY)\s*", "", raw, flags=re.IGNORECASE)
+    raw = re.sub(r"\s*(?:元|圆|块)(?:整|正)?$", "", raw)
+    negative = False
+    if raw.startswith("(") and raw.endswith(")"):
+        negative, raw = True, raw[1:-1].strip()
+    if raw.startswith("-"):
+        negative, raw = True, raw[1:]
+    elif raw.startswith("+"):
+        raw = raw[1:]
+    if not _AMOUNT.fullmatch(raw):
+        if re.fullmatch(r"\d+\.\d{3,}", raw.replace(",", "")):
+            raise MoneyError(
+                f"金额“{text}”超过两位小数，请写到分，例如 {raw.split('.')[0]}.{raw.split('.')[1][:2]}"
+            )
+        raise MoneyError(f"“{text}”不是一个金额，请写成 1234.50 这样的数字")
+    if negative and not allow_negative:
+        raise MoneyError(f"金额“{text}”不能为负数")
+    value = Decimal(raw.replace(",", ""))
+    return (-value if negative else value).quantize(CENT)
